@@ -1,0 +1,228 @@
+"""Loss-and-gradient kernels for logistic and softmax regression.
+
+One contract, as in CS231n: ``loss, grad = f(w, X, y, lam, penalty)``. The
+loss is the MEAN cross-entropy over the n rows of X plus ``lam * C(w)``, with
+C the L2 term ``sum w**2`` or the L1 term ``sum |w|``. Column 0 of X is the
+bias feature, and its weight (row 0 of w) is not penalised: shifting every
+score by a constant is not a sign of overfitting. Everything is vectorised
+and numerically stable (log-sum-exp, ``np.logaddexp``); the plain-loop twins
+live in ``01_gradient_derivation.ipynb``, which checks them against these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "PENALTIES",
+    "check_gradient",
+    "logistic_labels",
+    "logistic_loss",
+    "logistic_predict",
+    "logistic_scores_loss",
+    "penalty_term",
+    "sigmoid",
+    "softmax",
+    "softmax_labels",
+    "softmax_loss",
+    "softmax_predict",
+    "softmax_scores_loss",
+]
+
+PENALTIES = ("l1", "l2")
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))``, stable for any finite z (eq. 4).
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    z = np.asarray(z)
+    return np.exp(-np.logaddexp(0, -z))
+
+
+def softmax(a: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis, ``a (..., k) -> (..., k)``, rows summing to 1 (eq. 9).
+
+    Subtracts each row's maximum first, so no input overflows.
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    a = np.asarray(a)
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def penalty_term(w: np.ndarray, lam: float, penalty: str) -> tuple[float, np.ndarray]:
+    """``lam * C(w)`` and its (sub)gradient, leaving the bias (row 0 of w) out.
+
+    Parameters
+    ----------
+    w : ndarray, shape (d,) or (d, k)
+    lam : float, >= 0
+    penalty : {"l2", "l1"}
+        ``C = sum w**2`` (gradient ``2 w``) or ``C = sum |w|`` (subgradient ``sign w``).
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty {penalty!r} is unknown; use 'l2' or 'l1'")
+    grad = np.zeros_like(w)
+    if lam == 0:
+        return 0.0, grad
+    v = w[1:]
+    if penalty == "l2":
+        grad[1:] = 2 * lam * v
+        return float(lam * np.vdot(v, v)), grad
+    grad[1:] = lam * np.sign(v)
+    return float(lam * np.abs(v).sum()), grad
+
+
+def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, penalty: str = "l2"):
+    """Mean binary cross-entropy plus ``lam * C(w)`` and its gradient (eq. 1, 5, 6-8).
+
+    Parameters
+    ----------
+    w : ndarray, shape (d,)
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,), values 0 or 1
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray, shape (d,)
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    loss, grad, _ = logistic_scores_loss(w, X, y)
+    reg, reg_grad = penalty_term(w, lam, penalty)
+    return loss + reg, grad + reg_grad
+
+
+def logistic_scores_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """Mean binary cross-entropy, its gradient and the scores ``X @ w``, from one forward pass.
+
+    ``w (d,)``, ``X (n, d)``, ``y (n,)`` -> ``loss``, ``grad (d,)``, ``scores (n,)``.
+    The unregularised core of ``logistic_loss``.
+    """
+    z = X @ w
+    # -y log s(z) - (1 - y) log(1 - s(z)) = log(1 + e^z) - y z
+    loss = np.mean(np.logaddexp(0, z) - y * z)
+    error = sigmoid(z)
+    error -= y  # in place: keeps the dtype of X, so X.T @ error stays one BLAS call
+    return float(loss), X.T @ error / len(y), z
+
+
+def softmax_scores_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """Mean cross-entropy, its gradient and the class scores, from one forward pass.
+
+    ``W (d, k)``, ``X (n, d)``, ``y (n,)`` integer labels -> ``loss``, ``grad (d, k)``,
+    ``scores (n, k)``. The unregularised core of ``softmax_loss``; the descent
+    loop uses the scores for the training accuracy without a second pass.
+    """
+    n = len(y)
+    rows = np.arange(n)
+    scores = X @ W
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    loss = np.mean(log_norm - shifted[rows, y])
+    P = np.exp(shifted - log_norm[:, None])  # softmax probabilities, eq. 9
+    P[rows, y] -= 1  # P - one_hot(y), eq. 15
+    return float(loss), X.T @ P / n, scores
+
+
+def softmax_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, penalty: str = "l2"):
+    """Mean multi-class cross-entropy plus ``lam * C(W)`` and its gradient (eq. 10, 15, 16-20).
+
+    Parameters
+    ----------
+    W : ndarray, shape (d, k)
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,), integer labels 0 .. k-1
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray, shape (d, k)
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    loss, grad, _ = softmax_scores_loss(W, X, y)
+    reg, reg_grad = penalty_term(W, lam, penalty)
+    return loss + reg, grad + reg_grad
+
+
+def logistic_predict(w: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Labels 0 / 1 for ``X (n, d)`` under weights ``w (d,)``: 1 where ``X @ w > 0``.
+
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
+    return logistic_labels(X @ w)
+
+
+def logistic_labels(scores: np.ndarray) -> np.ndarray:
+    """Scores ``(n,)`` -> labels: 1 where the score is positive (sigmoid above 1/2)."""
+    return (scores > 0).astype(np.int64)
+
+
+def softmax_labels(scores: np.ndarray) -> np.ndarray:
+    """Scores ``(n, k)`` -> labels: the column of the highest score."""
+    return np.argmax(scores, axis=1)
+
+
+def softmax_predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Labels ``(n,)`` for ``X (n, d)`` under weights ``W (d, k)``: the highest score.
+
+    Introduced in ``04_softmax_regression.ipynb``.
+    """
+    return softmax_labels(X @ W)
+
+
+def check_gradient(
+    f: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w: np.ndarray,
+    h: float = 1e-5,
+    n_checks: int | None = None,
+    seed: int = 0,
+) -> float:
+    """Largest relative error between ``f``'s analytic gradient and central differences.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(w) -> (loss, grad)`` with ``grad`` shaped like ``w``.
+    w : ndarray
+        The point to check at (not modified).
+    h : float
+        Step of the central difference ``(f(w + h e_i) - f(w - h e_i)) / 2h``.
+    n_checks : int, optional
+        Check this many coordinates drawn at random (with ``seed``); default all.
+
+    Returns
+    -------
+    float
+        ``max_i |a_i - n_i| / max(|a_i| + |n_i|, 1e-8)``: about 1e-8 or less when
+        the gradient is right, order 1 when it is wrong.
+
+    Introduced in ``01_gradient_derivation.ipynb``.
+    """
+    w = np.array(w, dtype=np.float64)
+    _, analytic = f(w.copy())
+    analytic = np.asarray(analytic).ravel()
+    flat = w.ravel()
+    coords = np.arange(flat.size)
+    if n_checks is not None and n_checks < flat.size:
+        coords = np.random.default_rng(seed).choice(flat.size, size=n_checks, replace=False)
+    worst = 0.0
+    for i in coords:
+        old = flat[i]
+        flat[i] = old + h
+        up = f(w.copy())[0]
+        flat[i] = old - h
+        down = f(w.copy())[0]
+        flat[i] = old
+        numeric = (up - down) / (2 * h)
+        worst = max(worst, abs(analytic[i] - numeric) / max(abs(analytic[i]) + abs(numeric), 1e-8))
+    return worst
