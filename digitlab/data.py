@@ -9,16 +9,14 @@ not hash again. ``DIGITLAB_DATA`` points the package at another folder.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
-import zlib
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .idx import decode_idx
+from .idx import decode_idx, gunzip
 
 __all__ = ["MNIST", "MNISTFileError", "PINS", "check_download", "data_root", "file_problem", "load_mnist"]
 
@@ -57,8 +55,8 @@ def data_root(root: str | Path | None = None) -> Path:
 
 def _decompress(gz_bytes: bytes, path: Path) -> bytes:
     try:
-        return gzip.decompress(gz_bytes)
-    except (OSError, EOFError, zlib.error) as exc:
+        return gunzip(gz_bytes)
+    except ValueError as exc:
         raise MNISTFileError(f"{path}: damaged, not readable gzip ({exc}); {_RESTORE}") from None
 
 

@@ -1,0 +1,110 @@
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import digitlab as dl
+from digitlab.splits import Data, Splits
+
+
+@pytest.fixture(scope="module")
+def pair(splits):
+    return dl.digit_pair(splits, 2, 3)
+
+
+def test_history_records_every_evaluation_on_three_splits(pair):
+    fit = dl.fit_logistic(pair, epochs=10, eval_every=3)
+    np.testing.assert_array_equal(fit.history["epoch"], [0, 3, 6, 9, 10])
+    for split in ("train", "holdout", "test"):
+        assert fit.history[f"{split}_loss"][0] == pytest.approx(np.log(2), rel=1e-6)
+        assert fit.history[f"{split}_acc"][-1] > 0.9
+    assert fit.best_epoch == 10 and fit.w.dtype == np.float64
+    assert np.mean(dl.logistic_predict(fit.w, pair.test.X) == pair.test.y) == fit.history["test_acc"][-1]
+
+
+def test_recorded_training_loss_is_the_loss_of_the_recorded_weights(pair):
+    fit = dl.fit_logistic(pair, epochs=4, dtype=np.float64)
+    again = dl.fit_logistic(pair, epochs=3, dtype=np.float64)
+    assert fit.history["train_loss"][3] == pytest.approx(dl.logistic_loss(again.w, *pair.train)[0], rel=1e-10)
+
+
+def test_full_batch_descent_agrees_with_a_plain_loop(pair):
+    fit = dl.fit_logistic(pair, epochs=5, lr=0.5, lam=0.01, penalty="l1", dtype=np.float64)
+    w = np.zeros(785)
+    for _ in range(5):
+        w -= 0.5 * dl.logistic_loss(w, *pair.train, lam=0.01, penalty="l1")[1]
+    np.testing.assert_allclose(fit.w, w, rtol=1e-10, atol=1e-12)
+
+
+def test_annealed_minibatch_descent_is_seeded(pair):
+    settings = dict(epochs=3, batch_size=360, schedule="anneal", T=2, seed=7)
+    a, b = dl.fit_logistic(pair, **settings), dl.fit_logistic(pair, **settings)
+    np.testing.assert_array_equal(a.w, b.w)
+    assert not np.array_equal(a.w, dl.fit_logistic(pair, **{**settings, "seed": 8}).w)
+
+
+def test_early_stopping_keeps_the_best_holdout_weights(pair):
+    fit = dl.fit_logistic(pair, lr=5.0, epochs=300, patience=5)
+    h = fit.history
+    assert len(h["epoch"]) < 301  # it stopped early
+    best = int(np.argmin(h["holdout_loss"]))
+    assert fit.best_epoch == h["epoch"][best] and fit.best_epoch == h["epoch"][-6]
+    assert dl.logistic_loss(fit.w, *pair.holdout)[0] == pytest.approx(h["holdout_loss"][best], rel=1e-5)
+
+
+def test_divergence_names_the_learning_rate(splits):
+    with pytest.raises(dl.DivergedError, match=r"lr=1e\+38; try a smaller one"):
+        dl.fit_softmax(splits, lr=1e38, epochs=20)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(lr=0), "lr=0"),
+        (dict(lr=-1), "lr=-1"),
+        (dict(lam=-0.1), "lam=-0.1"),
+        (dict(penalty="l3"), "penalty 'l3'"),
+        (dict(batch_size=0), "batch_size=0"),
+        (dict(schedule="cosine"), "schedule 'cosine'"),
+        (dict(patience=0), "patience=0"),
+        (dict(learning_rate=0.1), "unknown setting"),
+    ],
+)
+def test_invalid_settings_raise_before_any_work(pair, settings, message):
+    with pytest.raises(ValueError, match=message):
+        dl.fit_logistic(pair, **settings)
+
+
+def test_empty_split_is_refused(pair):
+    empty = Splits(pair.train, Data(pair.holdout.X[:0], pair.holdout.y[:0]), pair.test)
+    with pytest.raises(ValueError, match="holdout split is empty"):
+        dl.fit_logistic(empty)
+
+
+def convex_optimum(splits, Cs, multinomial=False):
+    """Test accuracy of L2 logistic / softmax regression solved by scikit-learn, C best on the hold-out set."""
+    best = None
+    for C in Cs:
+        model = LogisticRegression(C=C, max_iter=1000).fit(splits.train.X[:, 1:], splits.train.y)
+        holdout = model.score(splits.holdout.X[:, 1:], splits.holdout.y)
+        if best is None or holdout > best[0]:
+            best = (holdout, model.score(splits.test.X[:, 1:], splits.test.y))
+    return best[1]
+
+
+def test_defaults_reach_the_convex_optimum_on_every_digit_pair(splits):
+    gaps = {}
+    for a, b in itertools.combinations(range(10), 2):
+        pair = dl.digit_pair(splits, a, b)
+        fit = dl.fit_logistic(pair)
+        gaps[(a, b)] = convex_optimum(pair, Cs=(0.01, 0.1, 1.0)) - fit.history["test_acc"][-1]
+    worst = max(gaps, key=gaps.get)
+    assert gaps[worst] < 0.01, f"digits {worst}: {gaps[worst]:.4f} below the optimum"
+
+
+def test_defaults_reach_the_convex_optimum_on_ten_digits(splits):
+    fit = dl.fit_softmax(splits)
+    optimum = convex_optimum(splits, Cs=(0.03, 0.1))
+    assert optimum > 0.935
+    assert fit.history["test_acc"][-1] > optimum - 0.01

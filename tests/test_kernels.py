@@ -1,0 +1,94 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss
+
+import digitlab as dl
+
+
+def random_problem(n, d, k, seed):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.random((n, d - 1))])
+    return X, rng.integers(0, k, n), rng
+
+
+@pytest.mark.parametrize(("n", "d"), [(1, 3), (17, 5), (60, 30)])
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_logistic_gradient_matches_central_differences(n, d, penalty, lam):
+    X, y, rng = random_problem(n, d, 2, seed=n + d)
+    w = rng.choice([-1, 1], d) * rng.uniform(0.1, 1.0, d)  # L1: away from zero
+    assert dl.check_gradient(lambda v: dl.logistic_loss(v, X, y, lam, penalty), w) < 1e-6
+
+
+@pytest.mark.parametrize(("n", "d", "k"), [(1, 3, 2), (23, 6, 4), (50, 12, 10)])
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_softmax_gradient_matches_central_differences(n, d, k, penalty, lam):
+    X, y, rng = random_problem(n, d, k, seed=n + d + k)
+    W = rng.choice([-1, 1], (d, k)) * rng.uniform(0.1, 1.0, (d, k))
+    assert dl.check_gradient(lambda V: dl.softmax_loss(V, X, y, lam, penalty), W) < 1e-6
+
+
+def test_check_gradient_catches_a_wrong_gradient():
+    X, y, rng = random_problem(20, 4, 2, seed=1)
+
+    def wrong(v):
+        loss, grad = dl.logistic_loss(v, X, y, 0.1)
+        return loss, grad / 2  # e.g. the report's lam * W for lam * sum(w**2) is off by this kind of factor
+
+    assert dl.check_gradient(wrong, rng.normal(size=4)) > 0.1
+
+
+def test_losses_equal_scikit_learn_log_loss_plus_the_penalty():
+    X, y, rng = random_problem(40, 6, 2, seed=2)
+    w = rng.normal(size=6)
+    p = 1 / (1 + np.exp(-X @ w))
+    for penalty, term in (("l2", np.sum(w[1:] ** 2)), ("l1", np.sum(np.abs(w[1:])))):
+        loss, _ = dl.logistic_loss(w, X, y, 0.3, penalty)
+        assert loss == pytest.approx(log_loss(y, p, labels=[0, 1]) + 0.3 * term, rel=1e-12)
+    X, y, rng = random_problem(40, 6, 5, seed=3)
+    W = rng.normal(size=(6, 5))
+    scores = X @ W
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    loss, _ = dl.softmax_loss(W, X, y, 0.2, "l2")
+    assert loss == pytest.approx(log_loss(y, probs, labels=range(5)) + 0.2 * np.sum(W[1:] ** 2), rel=1e-12)
+
+
+def test_known_values_initial_loss_is_log_2_and_log_10():
+    X, y, _ = random_problem(30, 5, 10, seed=4)
+    assert dl.logistic_loss(np.zeros(5), X, y % 2)[0] == pytest.approx(np.log(2))
+    assert dl.softmax_loss(np.zeros((5, 10)), X, y)[0] == pytest.approx(np.log(10))
+
+
+def test_bias_weight_is_not_penalised():
+    X, y, _ = random_problem(10, 4, 2, seed=5)
+    w = np.array([5.0, 0, 0, 0])
+    for penalty in ("l1", "l2"):
+        assert dl.logistic_loss(w, X, y, 1.0, penalty)[0] == dl.logistic_loss(w, X, y, 0.0)[0]
+
+
+def test_sigmoid_and_softmax_are_stable_at_extremes():
+    z = np.array([-1e4, -50.0, 0.0, 50.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = dl.sigmoid(z)
+        p = dl.softmax(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]))
+        loss, grad = dl.logistic_loss(np.array([0.0, 1e4]), np.array([[1.0, 1.0], [1.0, -1.0]]), np.array([0, 1]))
+    assert np.all(np.isfinite(s)) and s[2] == 0.5 and s[0] == 0.0 and s[-1] == 1.0
+    np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+    assert loss == pytest.approx(1e4) and np.all(np.isfinite(grad))
+    np.testing.assert_allclose(dl.softmax(np.random.default_rng(0).normal(size=(7, 4))).sum(axis=1), 1)
+
+
+def test_predict_gives_labels():
+    X = np.array([[1.0, 2.0], [1.0, -2.0]])
+    np.testing.assert_array_equal(dl.logistic_predict(np.array([0.0, 1.0]), X), [1, 0])
+    np.testing.assert_array_equal(dl.softmax_predict(np.array([[0.0, 0.0], [1.0, -1.0]]), X), [0, 1])
+
+
+def test_unknown_penalty_is_refused():
+    X, y, _ = random_problem(5, 3, 2, seed=6)
+    with pytest.raises(ValueError, match="penalty 'l3'"):
+        dl.logistic_loss(np.ones(3), X, y, 0.1, "l3")
