@@ -12,7 +12,10 @@ from .fetch import fetch, verify
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitlab", description="digitlab's data and experiments")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("verify", "report the state of the MNIST files"), ("fetch", "download missing or damaged MNIST files")):
+    for name, text in (
+        ("verify", "report the state of the MNIST files"),
+        ("fetch", "download missing or damaged MNIST files"),
+    ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--root", help="data folder (default: $DIGITLAB_DATA or the repository's data/)")
     sub = commands.add_parser("reproduce", help="run the report's experiments and print the results table")
@@ -27,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "verify":
         problems = verify(folder)
         for name, problem in problems.items():
-            print(f"{'ok' if problem is None else 'BAD':4} {folder / name}" + ("" if problem is None else f"\n     {problem}"))
+            print(f"ok   {folder / name}" if problem is None else f"BAD  {folder / name}\n     {problem}")
         return 0 if not any(problems.values()) else 1
     try:
         for name, source in fetch(folder).items():

@@ -151,8 +151,15 @@ def plot_confusion(y_true, y_pred, n_classes: int = 10, ax=None, title: str | No
     ax.imshow(counts, cmap="Blues")
     for (i, j), c in np.ndenumerate(counts):
         if c:
-            ax.text(j, i, str(c), ha="center", va="center", fontsize="x-small",
-                    color="white" if c > counts.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(c),
+                ha="center",
+                va="center",
+                fontsize="x-small",
+                color="white" if c > counts.max() / 2 else "black",
+            )
     ax.set_xticks(range(n_classes))
     ax.set_yticks(range(n_classes))
     ax.set_xlabel("predicted")
