@@ -6,8 +6,14 @@ rate is constant or annealed as ``eta0 / (1 + t / T)`` (t the epoch, from 0).
 Every ``eval_every`` epochs the loop records the cross-entropy (without the
 penalty) and the accuracy on train, hold-out and test; with full batches the
 training numbers come from the forward pass the gradient needs anyway. Early
-stopping watches the hold-out cross-entropy and keeps the best weights.
+stopping watches the hold-out accuracy, as the report does: it stops after
+``patience`` evaluations in a row below the best so far and keeps the best
+weights (the latest of equals).
 Training runs in float32 (same accuracies as float64, about twice as fast).
+The defaults (mini-batches of 100, learning rate 0.15, 40 epochs) reach
+within one point of the convex optimum's test accuracy on every digit pair
+and on all ten digits; 0.15 stays below 2 / L for the steepest curvature L
+of the mean loss on MNIST (about 12).
 """
 
 from __future__ import annotations
@@ -31,14 +37,15 @@ __all__ = ["DEFAULTS", "DivergedError", "Fit", "descend", "fit_logistic", "fit_s
 
 #: The settings and their defaults, shared by both models.
 DEFAULTS = {
-    "lr": 1.0,  # learning rate (eta0 when annealed), on the MEAN loss
-    "epochs": 200,  # passes over the training set
-    "batch_size": None,  # None: full batch; else mini-batches of this size, reshuffled every epoch
+    "lr": 0.15,  # learning rate (eta0 when annealed), on the MEAN loss
+    "epochs": 40,  # passes over the training set
+    "batch_size": 100,  # None: full batch; else mini-batches of this size, reshuffled every epoch
     "schedule": "constant",  # "constant" or "anneal": lr / (1 + t / T)
     "T": 3.0,  # annealing time constant, in epochs
     "penalty": "l2",  # "l2" or "l1"
+    "l1_step": "subgradient",  # L1 only: "subgradient" (lam * sign w) or "proximal" (soft-thresholding)
     "lam": 0.0,  # regularisation strength, >= 0
-    "patience": None,  # stop after this many evaluations without a better hold-out loss; None: never
+    "patience": None,  # stop after this many evaluations in a row below the best hold-out accuracy; None: never
     "seed": 0,  # seeds the shuffling and the "normal" start
     "init": "zeros",  # "zeros" or "normal" (standard normal weights)
     "eval_every": 1,  # record the history every this many epochs
@@ -58,7 +65,7 @@ class Fit:
     Attributes
     ----------
     w : ndarray, shape (785,) or (785, k)
-        The weights kept (float64): the best hold-out loss when early stopping, else the last.
+        The weights kept (float64): the best hold-out accuracy when early stopping, else the last.
     history : dict of str -> ndarray, shape (n_evaluations,)
         ``epoch`` and ``{train,holdout,test}_{loss,acc}``; losses are the cross-entropy without the penalty.
     best_epoch : int
@@ -94,6 +101,8 @@ def _check_settings(splits: Splits, settings: dict) -> dict:
         raise ValueError(f"T={s['T']!r} must be > 0")
     if s["patience"] is not None and not s["patience"] >= 1:
         raise ValueError(f"patience={s['patience']!r} must be >= 1, or None for no early stopping")
+    if s["l1_step"] not in ("subgradient", "proximal"):
+        raise ValueError(f"l1_step {s['l1_step']!r} is unknown; use 'subgradient' or 'proximal'")
     if s["init"] not in ("zeros", "normal"):
         raise ValueError(f"init {s['init']!r} is unknown; use 'zeros' or 'normal'")
     if not s["eval_every"] >= 1:
@@ -121,11 +130,22 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
     """
     dtype = s["dtype"]
     (Xtr, ytr), *others = [(d.X.astype(dtype, copy=False), d.y) for d in splits]
-    n, lr, lam, penalty = len(ytr), s["lr"], s["lam"], s["penalty"]
+    n, lr, lam = len(ytr), s["lr"], s["lam"]
+    proximal = s["penalty"] == "l1" and s["l1_step"] == "proximal"
+    penalty = s["penalty"]
+
+    def step(rate: float, grad: np.ndarray) -> None:
+        """One descent step in place; the proximal L1 step soft-thresholds instead of adding lam * sign w."""
+        if not proximal:
+            w[...] -= rate * (grad + penalty_term(w, lam, penalty)[1])
+            return
+        w[...] -= rate * grad
+        w[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - rate * lam, 0)
+
     full_batch = s["batch_size"] is None or s["batch_size"] >= n
     rng = np.random.default_rng(s["seed"])
     history = {key: [] for key in HISTORY_KEYS}
-    best = (np.inf, w.copy(), 0)  # hold-out loss, weights, epoch
+    best = (-1.0, w.copy(), 0)  # hold-out accuracy, weights, epoch
     waited = 0
 
     def diverged(epoch: int, loss: float) -> DivergedError:
@@ -152,8 +172,8 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
                     history[key].append(value)
                 if not np.isfinite(train[0]):
                     raise diverged(epoch, train[0])
-                if h_loss < best[0]:
-                    best, waited = (h_loss, w.copy(), epoch), 0
+                if h_acc >= best[0]:
+                    best, waited = (h_acc, w.copy(), epoch), 0
                 else:
                     waited += 1
                     if s["patience"] is not None and waited >= s["patience"]:
@@ -162,7 +182,7 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
                 break
             rate = lr / (1 + epoch / s["T"]) if s["schedule"] == "anneal" else lr
             if full_batch:
-                w -= rate * (grad + penalty_term(w, lam, penalty)[1])
+                step(rate, grad)
                 continue
             order = rng.permutation(n)
             for start in range(0, n, s["batch_size"]):
@@ -170,7 +190,7 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
                 loss, grad, _ = core(w, Xtr[batch], ytr[batch])
                 if not np.isfinite(loss):
                     raise diverged(epoch, loss)
-                w -= rate * (grad + penalty_term(w, lam, penalty)[1])
+                step(rate, grad)
 
     kept, kept_epoch = (best[1], best[2]) if s["patience"] is not None else (w, history["epoch"][-1])
     return Fit(

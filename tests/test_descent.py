@@ -24,13 +24,13 @@ def test_history_records_every_evaluation_on_three_splits(pair):
 
 
 def test_recorded_training_loss_is_the_loss_of_the_recorded_weights(pair):
-    fit = dl.fit_logistic(pair, epochs=4, dtype=np.float64)
-    again = dl.fit_logistic(pair, epochs=3, dtype=np.float64)
+    fit = dl.fit_logistic(pair, epochs=4, batch_size=None, dtype=np.float64)
+    again = dl.fit_logistic(pair, epochs=3, batch_size=None, dtype=np.float64)
     assert fit.history["train_loss"][3] == pytest.approx(dl.logistic_loss(again.w, *pair.train)[0], rel=1e-10)
 
 
 def test_full_batch_descent_agrees_with_a_plain_loop(pair):
-    fit = dl.fit_logistic(pair, epochs=5, lr=0.5, lam=0.01, penalty="l1", dtype=np.float64)
+    fit = dl.fit_logistic(pair, epochs=5, lr=0.5, lam=0.01, penalty="l1", batch_size=None, dtype=np.float64)
     w = np.zeros(785)
     for _ in range(5):
         w -= 0.5 * dl.logistic_loss(w, *pair.train, lam=0.01, penalty="l1")[1]
@@ -45,17 +45,18 @@ def test_annealed_minibatch_descent_is_seeded(pair):
 
 
 def test_early_stopping_keeps_the_best_holdout_weights(pair):
-    fit = dl.fit_logistic(pair, lr=5.0, epochs=300, patience=5)
+    fit = dl.fit_logistic(pair, lr=5.0, epochs=300, patience=3, batch_size=None)
     h = fit.history
     assert len(h["epoch"]) < 301  # it stopped early
-    best = int(np.argmin(h["holdout_loss"]))
-    assert fit.best_epoch == h["epoch"][best] and fit.best_epoch == h["epoch"][-6]
-    assert dl.logistic_loss(fit.w, *pair.holdout)[0] == pytest.approx(h["holdout_loss"][best], rel=1e-5)
+    best = len(h["holdout_acc"]) - 1 - int(np.argmax(h["holdout_acc"][::-1]))  # the latest of the best
+    assert fit.best_epoch == h["epoch"][best] and fit.best_epoch == h["epoch"][-4]
+    assert np.all(h["holdout_acc"][-3:] < h["holdout_acc"][best])
+    assert np.mean(dl.logistic_predict(fit.w, pair.holdout.X) == pair.holdout.y) == h["holdout_acc"][best]
 
 
 def test_divergence_names_the_learning_rate(splits):
     with pytest.raises(dl.DivergedError, match=r"lr=1e\+38; try a smaller one"):
-        dl.fit_softmax(splits, lr=1e38, epochs=20)
+        dl.fit_softmax(splits, lr=1e38, epochs=20, batch_size=None)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +109,13 @@ def test_defaults_reach_the_convex_optimum_on_ten_digits(splits):
     optimum = convex_optimum(splits, Cs=(0.03, 0.1))
     assert optimum > 0.935
     assert fit.history["test_acc"][-1] > optimum - 0.01
+
+
+def test_proximal_l1_step_gives_exact_zeros_where_the_subgradient_step_does_not(pair):
+    settings = dict(penalty="l1", lam=0.01)
+    subgradient = dl.fit_logistic(pair, **settings)
+    proximal = dl.fit_logistic(pair, l1_step="proximal", **settings)
+    seen = np.abs(pair.train.X[:, 1:]).sum(axis=0) > 0  # pixels never lit stay at exactly 0 either way
+    assert np.mean(subgradient.w[1:][seen] == 0) < 0.05
+    assert np.mean(proximal.w[1:][seen] == 0) > 0.5
+    assert proximal.history["test_acc"][-1] > 0.9

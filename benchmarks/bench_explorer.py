@@ -1,0 +1,60 @@
+"""Benchmark: the lambda slider moved across its whole range, per task and penalty.
+
+Each move asks ``PathCache.solve`` (warm-started ``fit_for_lambda``) for the
+next slider position, 1 down to 1e-5 in the slider's steps of 0.1 decade, and
+draws what the widget draws (weights PNG, numbers, curve). The baseline is a
+cold solve (zero start) at the same lambda, to the solver's tight tolerance:
+printed are the median and worst latency of each, and the agreement of the
+warm answer with the cold one (test accuracy, and the relative distance of
+the weights).
+
+Run: ``python benchmarks/bench_explorer.py [--stride 5]`` (every 5th slider
+position cold-solved for the agreement columns; all positions are moved to).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from digitlab.explorer import PathCache, fit_for_lambda, numbers_html, task_splits, weights_png
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stride", type=int, default=5)
+    args = parser.parse_args()
+    lams = 10.0 ** np.arange(0, -5.01, -0.1)
+    print(f"slider moves: {len(lams)} positions from 1 to 1e-5, in order; cold solve every {args.stride}th")
+    print(
+        f"{'task':10} {'penalty':7} {'median ms':>9} {'worst ms':>9} {'cold median ms':>14} "
+        f"{'max |dacc|':>10} {'max rel dw':>10}"
+    )
+    for task in ((2, 3), "all"):
+        task_splits(task)
+        for penalty in ("l2", "l1"):
+            cache, warm_ms, cold_ms, dacc, dw = PathCache(), [], [], [], []
+            for i, lam in enumerate(lams):
+                start = time.perf_counter()
+                solution = cache.solve(task, penalty, float(lam))
+                weights_png(solution.w)
+                numbers_html(solution)
+                warm_ms.append(1e3 * (time.perf_counter() - start))
+                if i % args.stride == 0:
+                    start = time.perf_counter()
+                    cold = fit_for_lambda(task, penalty, float(lam), tol=1e-9)
+                    cold_ms.append(1e3 * (time.perf_counter() - start))
+                    dacc.append(abs(cold.test_acc - solution.test_acc))
+                    dw.append(np.linalg.norm(cold.w - solution.w) / max(np.linalg.norm(cold.w), 1e-12))
+            name = "all ten" if task == "all" else f"{task[0]} vs {task[1]}"
+            print(
+                f"{name:10} {penalty:7} {np.median(warm_ms):9.1f} {max(warm_ms):9.1f} {np.median(cold_ms):14.1f} "
+                f"{max(dacc):10.4f} {max(dw):10.4f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+import digitlab as dl
+from digitlab.explorer import Explorer, LatestWins, PathCache, fit_for_lambda, task_splits
+
+
+def test_l2_solution_is_the_optimum_of_digitlab_loss():
+    solution = fit_for_lambda((2, 3), "l2", 1e-3, tol=1e-10)
+    X, y = task_splits((2, 3)).train
+    _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y, lam=1e-3)
+    assert np.abs(grad).max() < 1e-4  # stationary: the gradient of the regularised loss vanishes
+
+
+def test_long_gradient_descent_reaches_the_same_optimum():
+    pair = task_splits((2, 8))
+    solution = fit_for_lambda((2, 8), "l2", 1e-2, tol=1e-10)
+    fit = dl.fit_logistic(pair, lam=1e-2, lr=0.15, epochs=3000, batch_size=None, eval_every=3000, dtype=np.float64)
+    X, y = pair.train.X.astype(np.float64), pair.train.y
+    solved, descended = (dl.logistic_loss(w, X, y, lam=1e-2)[0] for w in (solution.w, fit.w))
+    assert solved <= descended + 1e-6  # the solver is at least as far down as 3,000 epochs of descent
+    assert descended - solved < 1e-3  # and descent is closing in on the same optimum
+    assert abs(fit.history["test_acc"][-1] - solution.test_acc) <= 0.005
+
+
+def test_l1_gives_exact_zeros_and_more_of_them_as_lambda_grows():
+    weak = fit_for_lambda((4, 9), "l1", 1e-4)
+    strong = fit_for_lambda((4, 9), "l1", 1e-2, warm_start=weak.w)
+    assert strong.zero_fraction > weak.zero_fraction > 0
+    assert strong.norm < weak.norm
+
+
+def test_warm_start_agrees_with_a_cold_solve():
+    cache = PathCache()
+    for lam in (1e-1, 3e-2, 1e-2):
+        warm = cache.solve((3, 5), "l2", lam)
+    cold = fit_for_lambda((3, 5), "l2", 1e-2, tol=1e-10)
+    assert np.linalg.norm(warm.w - cold.w) / np.linalg.norm(cold.w) < 2e-2
+    assert abs(warm.test_acc - cold.test_acc) <= 0.005
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (((3, 3), "l2", 1e-3), "different digits"),
+        (((2, 3), "l0", 1e-3), "penalty"),
+        (((2, 3), "l2", -1.0), "lam="),
+        (("some", "l2", 1e-3), "neither a digit pair"),
+    ],
+)
+def test_bad_requests_are_refused(args, message):
+    with pytest.raises(ValueError, match=message):
+        fit_for_lambda(*args)
+
+
+def test_latest_wins_collapses_queued_requests():
+    import threading
+
+    release, seen = threading.Event(), []
+
+    def work(request):
+        if request == 0:
+            release.wait(5)
+        seen.append(request)
+
+    runner = LatestWins(work, on_error=lambda exc: seen.append(exc))
+    runner.submit(0)
+    for request in range(1, 6):
+        runner.submit(request)
+    release.set()
+    runner.wait()
+    assert seen == [0, 5]
+
+
+def test_widget_updates_image_and_numbers_when_controls_change():
+    explorer = Explorer()
+    image, numbers, curve = explorer.image.value, explorer.numbers.value, explorer.curve.value
+    assert "97" in numbers or "98" in numbers  # 2 vs 3 at lambda 1e-3
+    explorer.lam.value = 0.1
+    explorer.runner.wait()
+    assert explorer.image.value != image and explorer.numbers.value != numbers
+    assert 'data-lam="1.000e-01"' in explorer.curve.value and explorer.curve.value != curve
+    explorer.penalty.value = "l1"
+    explorer.runner.wait()
+    solution = fit_for_lambda((2, 3), "l1", 0.1)
+    assert f"{solution.test_acc:.2%}" in explorer.numbers.value
+    explorer.a.value = 7
+    explorer.runner.wait()
+    assert f"{fit_for_lambda((7, 3), 'l1', 0.1).test_acc:.2%}" in explorer.numbers.value
+    explorer.b.value = 7  # the same digit twice: a clear message, the last display kept
+    explorer.runner.wait()
+    assert "two different digits" in explorer.status.value
+    explorer.restart()
+    explorer.runner.wait()
+    assert explorer.status.value == "" and explorer.request() == ((2, 3), "l2", 1e-3)
+
+
+def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
+    explorer = Explorer()
+
+    def broken(*args):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(explorer.cache, "solve", broken)
+    explorer.lam.value = 0.01
+    explorer.runner.wait()
+    assert "solver exploded" in explorer.status.value
