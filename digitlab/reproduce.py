@@ -76,6 +76,7 @@ def softmax_report_settings(n: int, lam_sum: float, penalty: str, epochs: int = 
         init="normal",
         seed=0,
         penalty=penalty,
+        batch_size=None,  # full-batch descent, as in the report
         lam=lam_sum / n,
         epochs=epochs,
         patience=patience,
