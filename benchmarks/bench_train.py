@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 import digitlab as dl
+from digitlab.reproduce import softmax_report_settings
 
 ETA0, T, LAM_SUM, SEED = 0.0015, 3.0, 0.0001, 0
 
@@ -57,17 +58,8 @@ def main() -> None:
     plain_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    fit = dl.fit_softmax(
-        splits,
-        lr=ETA0 * n,
-        schedule="anneal",
-        T=T,
-        lam=LAM_SUM / (2 * n),
-        penalty="l2",
-        init="normal",
-        seed=SEED,
-        epochs=args.epochs,
-    )
+    # the report's gradient lam * W is that of (lam / 2) * sum W**2: half the lambda on the written term
+    fit = dl.fit_softmax(splits, **softmax_report_settings(n, LAM_SUM / 2, "l2", args.epochs, patience=None))
     fit_s = time.perf_counter() - start
 
     def accuracies(W):
