@@ -25,7 +25,8 @@ def test_environment_yml_and_pyproject_list_the_same_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     from_pyproject = dict(requirement(r) for r in project["dependencies"])
     from_environment = {}
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
         match = re.match(r"\s+- ([^#]+?)\s*(#.*)?$", line)
         if not match or match.group(1) in ("pip", "pip:", "-e .") or match.group(1).startswith("python="):
             continue
