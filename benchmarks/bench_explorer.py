@@ -8,7 +8,7 @@ printed are the median and worst latency of each, and the agreement of the
 warm answer with the cold one (test accuracy, and the relative distance of
 the weights).
 
-Run: ``python benchmarks/bench_explorer.py [--stride 5]`` (every 5th slider
+Run: ``python benchmarks/bench_explorer.py [--stride 10]`` (every 10th slider
 position cold-solved for the agreement columns; all positions are moved to).
 """
 
@@ -24,7 +24,7 @@ from digitlab.explorer import PathCache, fit_for_lambda, numbers_html, task_spli
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stride", type=int, default=5)
+    parser.add_argument("--stride", type=int, default=10)
     args = parser.parse_args()
     lams = 10.0 ** np.arange(0, -5.01, -0.1)
     print(f"slider moves: {len(lams)} positions from 1 to 1e-5, in order; cold solve every {args.stride}th")
