@@ -105,3 +105,14 @@ def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
     explorer.lam.value = 0.01
     explorer.runner.wait()
     assert "solver exploded" in explorer.status.value
+
+
+def test_scipy_blas_runs_on_one_thread_only_inside_the_solver():
+    from digitlab.explorer import _scipy_blas, _scipy_blas_on_one_thread
+
+    libraries = _scipy_blas()
+    assert libraries, "SciPy's own BLAS was not found"
+    before = [lib.num_threads for lib in libraries]
+    with _scipy_blas_on_one_thread():
+        assert all(lib.num_threads == 1 for lib in libraries)
+    assert [lib.num_threads for lib in libraries] == before
