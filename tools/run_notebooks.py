@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(paths: list[str]) -> int:
-    notebooks = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [Path(p).resolve() for p in paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     subprocess.run([sys.executable, str(ROOT / "tools" / "navigation.py")], check=True)
     for path in notebooks:
         start = time.perf_counter()
