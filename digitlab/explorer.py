@@ -130,8 +130,9 @@ def _objective(task, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, sha
     cost = np.full(shape, lam)
     cost[0] = 0.0
     cost = cost.ravel()
-    bounds = [(None, None) if i < (shape[1] if len(shape) > 1 else 1) else (0, None) for i in range(size)]
-    bounds += [(0, 0) if i < (shape[1] if len(shape) > 1 else 1) else (0, None) for i in range(size)]
+    n_bias = int(np.prod(shape[1:]))  # the first row of w, flattened, is the bias
+    bounds = [(None, None)] * n_bias + [(0, None)] * (size - n_bias)  # u
+    bounds += [(0, 0)] * n_bias + [(0, None)] * (size - n_bias)  # v
 
     def f(x):
         u, v = x[:size], x[size:]
