@@ -30,6 +30,49 @@ def test_l1_gives_exact_zeros_and_more_of_them_as_lambda_grows():
     assert strong.norm < weak.norm
 
 
+def test_l1_answer_meets_the_optimality_condition_on_every_pixel():
+    # the solver screens pixels out; the condition is checked here on all 785 rows
+    lam = 1e-3
+    solution = fit_for_lambda((4, 9), "l1", lam, tol=1e-11)
+    X, y = task_splits((4, 9)).train
+    _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y)  # loss only: lam = 0
+    body, g = solution.w[1:], grad[1:]
+    zero = body == 0
+    assert 0 < zero.mean() < 1
+    assert np.abs(g[zero]).max() <= lam * 1.01  # a zero weight: the loss gradient within [-lam, lam]
+    assert np.abs(g[~zero] + lam * np.sign(body[~zero])).max() < 1e-2 * lam  # otherwise it balances the penalty
+    assert abs(grad[0]) < 1e-2 * lam  # the free bias
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_pixels_never_seen_in_training_get_zero_weight(penalty):
+    X, _ = task_splits((0, 1)).train
+    unseen = ~X.any(axis=0)
+    assert unseen.sum() > 100
+    assert np.all(fit_for_lambda((0, 1), penalty, 1e-4).w[unseen] == 0)
+
+
+def test_ten_digit_biases_are_centred():
+    w = fit_for_lambda("all", "l2", 1e-1, tol=1e-4).w
+    assert w.shape == (785, 10)
+    assert abs(w[0].sum()) < 1e-9 and np.abs(w[0]).max() > 1e-3
+
+
+def test_path_start_follows_the_line_through_the_two_nearest_solutions():
+    from types import SimpleNamespace
+
+    w_a, w_b = np.array([0.0, 1.0, -1.0, 0.5]), np.array([0.0, 2.0, -0.5, 0.0])
+    solved = {1e-2: SimpleNamespace(w=w_a), 10**-2.1: SimpleNamespace(w=w_b)}
+    ahead = PathCache._start(solved, "l2", 10**-2.2)
+    np.testing.assert_allclose(ahead, [0.0, 3.0, 0.0, -0.5])  # one more step along the line
+    between = PathCache._start(solved, "l2", 10**-2.05)
+    np.testing.assert_allclose(between, (w_a + w_b) / 2)
+    l1 = PathCache._start(solved, "l1", 10**-2.2)
+    np.testing.assert_allclose(l1, [0.0, 3.0, 0.0, 0.0])  # no sign guessed: a crossing weight starts at zero
+    far = PathCache._start(solved, "l2", 1e-4)
+    np.testing.assert_array_equal(far, w_b)  # too far to extrapolate: the nearest solution
+
+
 def test_warm_start_agrees_with_a_cold_solve():
     cache = PathCache()
     for lam in (1e-1, 3e-2, 1e-2):
