@@ -3,8 +3,11 @@
 Compute and wiring are apart. ``fit_for_lambda(task, penalty, lam, warm_start)``
 solves regularised logistic (a digit pair) or softmax (all ten digits)
 regression to its optimum with SciPy's L-BFGS-B on digitlab's own loss and
-gradient, warm-started from a neighbouring lambda; L1 is made smooth by
-splitting ``w = u - v`` with ``u, v >= 0``, so the solver lands on exact zeros.
+gradient, over the pixels training ever lights (the rest stay exactly 0).
+``PathCache`` starts each new lambda along the line through the two nearest
+solved ones. L1 is made smooth by splitting ``w = u - v`` with ``u, v >= 0``,
+so the solver lands on exact zeros, and is solved on a screened set of pixels
+that grows until every pixel left out meets the L1 optimality condition.
 SciPy ships its own OpenBLAS: around the solver its pool is held to one
 thread while NumPy's keeps two (two pools of two threads each fight over two
 cores and run about 20 times slower; NumPy's kernels on one thread are
