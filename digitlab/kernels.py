@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "PENALTIES",
     "check_gradient",
+    "cross_entropy_hessian",
     "logistic_labels",
     "logistic_loss",
     "logistic_predict",
@@ -152,6 +153,52 @@ def softmax_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, 
     loss, grad, _ = softmax_scores_loss(W, X, y)
     reg, reg_grad = penalty_term(W, lam, penalty)
     return loss + reg, grad + reg_grad
+
+
+def cross_entropy_hessian(X: np.ndarray, P: np.ndarray, a: tuple, b: tuple | None = None, chunk: int = 2048):
+    """Hessian of the mean cross-entropy on chosen weights, for logistic and softmax alike.
+
+    Weights are named by ``(rows, classes)`` index arrays: weight ``i`` of ``a`` is
+    ``w[a_rows[i], a_classes[i]]``. With ``p`` the model's probabilities,
+    ``H[i, j] = mean_n x_n,r * x_n,r' * (p_nk [k == l] - p_nk p_nl)`` for weights
+    ``(r, k)`` of ``a`` and ``(r', l)`` of ``b`` (the derivative of eq. 15).
+    Logistic regression is the case of one column, ``P = sigmoid(X @ w)[:, None]``
+    and every class 0: the entry is then ``mean x x' p (1 - p)``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+        Fortran order reads fastest.
+    P : ndarray, shape (n, k)
+    a, b : tuple of two int arrays, shapes (s,) and (t,)
+        ``b`` defaults to ``a`` (the square block).
+    chunk : int
+        Images per block: the temporaries stay ``(s, chunk)``.
+
+    Returns
+    -------
+    ndarray, shape (s, t), float64
+
+    Introduced in ``05_lambda_explorer.ipynb``.
+    """
+    b = a if b is None else b
+    by_class = [np.argsort(classes, kind="stable") for _, classes in (a, b)]  # a class's weights side by side
+    (rows_a, classes_a), (rows_b, classes_b) = ((rows[o], classes[o]) for (rows, classes), o in zip((a, b), by_class))
+    edges_a, edges_b = (np.searchsorted(c, np.arange(P.shape[1] + 1)) for c in (classes_a, classes_b))
+    H = np.zeros((len(rows_a), len(rows_b)))
+    XT, PT = X.T, np.ascontiguousarray(P.T)
+    for start in range(0, len(X), chunk):
+        part = slice(start, start + chunk)
+        xa = XT[rows_a, part]  # (s, chunk)
+        xpa = xa * PT[classes_a, part]
+        xb, xpb = (xa, xpa) if b is a else (XT[rows_b, part], XT[rows_b, part] * PT[classes_b, part])
+        H -= xpa @ xpb.T  # for the square block one BLAS syrk: half the work
+        for k in range(P.shape[1]):
+            ia, ib = slice(edges_a[k], edges_a[k + 1]), slice(edges_b[k], edges_b[k + 1])
+            H[ia, ib] += xpa[ia] @ xb[ib].T
+    H /= len(X)
+    back_a, back_b = (np.argsort(o) for o in by_class)
+    return H[np.ix_(back_a, back_b)]
 
 
 def logistic_predict(w: np.ndarray, X: np.ndarray) -> np.ndarray:

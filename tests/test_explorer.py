@@ -44,6 +44,37 @@ def test_l1_answer_meets_the_optimality_condition_on_every_pixel():
     assert abs(grad[0]) < 1e-2 * lam  # the free bias
 
 
+def test_l1_quadratic_model_is_minimised_exactly():
+    from digitlab.explorer import _l1_quadratic
+
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(40, 12))
+    H, b = A.T @ A / 40 + 0.05 * np.eye(12), rng.normal(size=12)
+    cost = np.full(12, 0.4)
+    cost[0] = 0.0  # a free weight, like a bias
+    x = _l1_quadratic(H, b, np.zeros(12), cost)
+    grad = H @ x + b
+    zero = x == 0
+    assert 0 < zero.sum() < 11  # the penalty zeroes some weights, not all
+    assert np.all(np.abs(grad[zero]) <= cost[zero] + 1e-12)  # a zero weight: the gradient within [-cost, cost]
+    np.testing.assert_allclose(grad[~zero], -cost[~zero] * np.sign(x[~zero]), atol=1e-10)  # the rest balance it
+
+
+def test_ten_digit_l1_by_newton_steps_meets_the_optimality_condition():
+    from digitlab.explorer import NEWTON_STEPS
+
+    lam = 1e-2
+    solution = fit_for_lambda("all", "l1", lam)
+    assert solution.iterations < NEWTON_STEPS  # Newton alone finished: no L-BFGS-B hand-over
+    X, y = task_splits("all").train
+    _, grad = dl.softmax_loss(solution.w, X.astype(np.float64), y)  # loss only: lam = 0
+    body, g = solution.w[1:], grad[1:]
+    zero = body == 0
+    assert 0.5 < zero.mean() < 1
+    assert np.abs(g[zero]).max() <= lam * 1.01
+    assert np.abs(g[~zero] + lam * np.sign(body[~zero])).max() < 2e-2 * lam
+
+
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_pixels_never_seen_in_training_get_zero_weight(penalty):
     X, _ = task_splits((0, 1)).train

@@ -31,6 +31,37 @@ def test_softmax_gradient_matches_central_differences(n, d, k, penalty, lam):
     assert dl.check_gradient(lambda V: dl.softmax_loss(V, X, y, lam, penalty), W) < 1e-6
 
 
+def gradient_differences(grad, w, h=1e-5):
+    """Central differences of ``grad`` (w -> array shaped like w): column a is d grad / d w.flat[a]."""
+    columns = []
+    for a in range(w.size):
+        step = np.zeros(w.size)
+        step[a] = h
+        up, down = (grad(w + sign * step.reshape(w.shape)).ravel() for sign in (1, -1))
+        columns.append((up - down) / (2 * h))
+    return np.array(columns).T
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_cross_entropy_hessian_matches_central_differences_of_the_gradient(k):
+    n, d = 37, 6
+    X, y, rng = random_problem(n, d, max(k, 2), seed=k)
+    w = rng.normal(size=(d, k)) if k > 1 else rng.normal(size=d)
+    if k > 1:
+        P, grad = dl.softmax(X @ w), lambda v: dl.softmax_loss(v, X, y)[1]
+    else:
+        P, grad = dl.sigmoid(X @ w)[:, None], lambda v: dl.logistic_loss(v, X, y)[1]
+    numeric = gradient_differences(grad, w)
+    chosen = rng.choice(w.size, size=w.size - 3, replace=False)  # some weights, in no particular order
+    rows, classes = np.divmod(chosen, k)
+    H = dl.kernels.cross_entropy_hessian(np.asfortranarray(X), P, (rows, classes), chunk=10)
+    np.testing.assert_allclose(H, numeric[np.ix_(chosen, chosen)], atol=1e-8)
+    np.testing.assert_allclose(H, H.T)
+    few = chosen[:4]
+    block = dl.kernels.cross_entropy_hessian(X, P, np.divmod(few, k), (rows, classes), chunk=10)
+    np.testing.assert_allclose(block, numeric[np.ix_(few, chosen)], atol=1e-8)  # a block of rows
+
+
 def test_check_gradient_catches_a_wrong_gradient():
     X, y, rng = random_problem(20, 4, 2, seed=1)
 
