@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_factor, lapack
 from scipy.optimize import Bounds, minimize
 from threadpoolctl import ThreadpoolController
 
@@ -207,9 +207,8 @@ SCREEN = 0.75  # L1 by L-BFGS-B: a zero row joins the solve when its loss gradie
 NEWTON_MAX = 1200  # L1: the most weights a Newton step moves; past this, L-BFGS-B takes over
 NEWTON_STEPS = 20  # L1: Newton steps before L-BFGS-B takes over
 NEWTON_TOL = 1e-4  # L1 by Newton: done when a step promises to lower the objective by less than this fraction
-DAMPING = (
-    1e-4  # L1 by Newton: the Hessian's diagonal is raised by this fraction (softmax's biases share a flat direction)
-)
+DRIFT = 0.05  # L1 by Newton: a new Hessian once the probabilities moved this much (mean |change|) since the last
+DAMPING = 1e-4  # L1 by Newton: the Hessian's diagonal is raised by this fraction (softmax's biases: a flat direction)
 
 
 def _screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float):
@@ -245,13 +244,18 @@ def _l1_quadratic(H: np.ndarray, b: np.ndarray, x: np.ndarray, cost: np.ndarray,
     """Minimise ``x'Hx / 2 + b'x + sum(cost * |x|)`` from ``x``, by feature-sign search.
 
     ``H (s, s)`` positive definite; ``b, x, cost (s,)``, a cost of 0 marking a free
-    weight (a bias). Each round holds the signs of the moving weights, solves that
-    quadratic exactly, and goes to the best point of the way there: its end, a point
-    where a weight reaches zero (that weight stops), or the end with every weight that
-    crossed zero put back at zero. The objective never rises.
-    Once the moving weights are settled, every zero weight whose gradient exceeds its
-    cost starts to move, against its gradient (Lee, Battle, Raina and Ng, 2007).
+    weight (a bias). Each round holds the signs of the moving weights and the other
+    weights at zero, solves that quadratic exactly, and goes to the best point of the
+    way there: its end, a point where a weight reaches zero (that weight stops), or
+    the end with every weight that crossed zero put back at zero. The objective never
+    rises. Once the moving weights are settled, every zero weight whose gradient
+    exceeds its cost starts to move, against its gradient (Lee, Battle, Raina and Ng,
+    2007). ``H`` is inverted once: a round then costs a few products with the inverse
+    (weights held at zero enter through their Schur complement), not a factorisation.
     """
+    factor, _ = cho_factor(H, lower=True, check_finite=False)
+    inverse = lapack.dpotri(factor, lower=True)[0]  # from the Cholesky factor; its lower triangle only
+    inverse = np.tril(inverse) + np.tril(inverse, -1).T
     x = np.array(x, dtype=np.float64)
     penalised = cost > 0
     signs = np.sign(x) * penalised
@@ -263,25 +267,29 @@ def _l1_quadratic(H: np.ndarray, b: np.ndarray, x: np.ndarray, cost: np.ndarray,
             if not enter.any():
                 break
             signs[enter] = -np.sign(grad[enter])
-        moving = np.flatnonzero((signs != 0) | ~penalised)
-        Hm, xm = H[np.ix_(moving, moving)], x[moving]
-        goal = cho_solve(cho_factor(Hm, check_finite=False), -(b[moving] + cost[moving] * signs[moving]))
-        d = goal - xm
+        moving = (signs != 0) | ~penalised
+        goal = -(inverse @ (b + cost * signs))  # the optimum with these signs, every weight free
+        held = np.flatnonzero(~moving)
+        if len(held):  # pull the held weights back to zero: x_held = 0 is a constraint with multipliers nu
+            nu = np.linalg.solve(inverse[np.ix_(held, held)], goal[held])
+            goal -= inverse[:, held] @ nu
+            goal[held] = 0.0
+        d = goal - x
         with np.errstate(divide="ignore", invalid="ignore"):
-            to_zero = -xm / d  # where along x + t d each weight reaches zero
-        crossing = (xm != 0) & (to_zero > 0) & (to_zero < 1)
+            to_zero = -x / d  # where along x + t d each weight reaches zero
+        crossing = (x != 0) & (to_zero > 0) & (to_zero < 1)
         steps = np.append(to_zero[crossing], 1.0)
-        points = xm + steps[:, None] * d  # the zero crossings on the way, and its end
-        slope, curvature = grad[moving] @ d, d @ Hm @ d
-        value = steps * slope + steps**2 / 2 * curvature + np.abs(points) @ cost[moving]  # less its value at x
-        projected = points[-1] * (np.sign(points[-1]) * signs[moving] >= 0)  # the end, crossed weights at zero
-        moved = projected - xm
+        points = x + steps[:, None] * d  # the zero crossings on the way, and its end
+        slope, curvature = grad @ d, d @ H @ d
+        value = steps * slope + steps**2 / 2 * curvature + np.abs(points) @ cost  # less its value at x
+        projected = points[-1] * (np.sign(points[-1]) * signs >= 0)  # the end, crossed weights at zero
+        moved = projected - x
         points = np.vstack([points, projected])
-        value = np.append(value, moved @ grad[moving] + moved @ Hm @ moved / 2 + np.abs(projected) @ cost[moving])
+        value = np.append(value, moved @ grad + moved @ H @ moved / 2 + np.abs(projected) @ cost)
         best = int(np.argmin(value))
-        x[moving] = points[best]
+        x = points[best]
         if best < len(steps) - 1:
-            x[moving[crossing & (to_zero == steps[best])]] = 0.0
+            x[crossing & (to_zero == steps[best])] = 0.0
         new_signs = np.sign(x) * penalised
         settled = best == len(steps) - 1 and np.array_equal(new_signs[moving], signs[moving])
         signs = new_signs
@@ -329,8 +337,9 @@ def _minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray,
     Each step takes the loss's exact Hessian (``cross_entropy_hessian``) on the weights
     that are non-zero or whose loss gradient exceeds lam, keeps ``lam * |w|`` exact,
     minimises that model (``_l1_quadratic``) and halves the step until the objective
-    falls. The Hessian is reused while the model predicts at least a quarter of the
-    actual fall. It ends when a step promises less than ``newton_tol`` times the
+    falls. The Hessian is reused while the model predicts the fall well and the
+    probabilities it was computed at stay close (``DRIFT``); only rows of weights new
+    to the set are added. It ends when a step promises less than ``newton_tol`` times the
     objective and every zero weight meets the L1 optimality condition
     ``|loss gradient| <= lam``. ``_screened_lbfgs_l1`` (ftol ``tol``) finishes what Newton
     leaves: once a step would move more than ``NEWTON_MAX`` weights (a Hessian costs
@@ -378,7 +387,8 @@ def _minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray,
             t /= 2
         if trial_objective > objective:
             break  # no step lowers the objective at float32's precision
-        if objective - trial_objective < promise / 4:  # the model was poor: a new Hessian, at the new point
+        poor = objective - trial_objective < promise / 4  # an exact model falls by half its first-order promise
+        if poor or np.abs(trial_P - P).mean() > DRIFT:  # a new Hessian, at the new point
             P, known = trial_P, fresh
         w, objective, grad = trial, trial_objective, trial_grad
         if done(promise):
