@@ -206,7 +206,7 @@ def _minimize(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, w0: 
 SCREEN = 0.75  # L1 by L-BFGS-B: a zero row joins the solve when its loss gradient reaches SCREEN * lam
 NEWTON_MAX = 1200  # L1: the most weights a Newton step moves; past this, L-BFGS-B takes over
 NEWTON_STEPS = 20  # L1: Newton steps before L-BFGS-B takes over
-NEWTON_TOL = 1e-4  # L1 by Newton: done when a step promises to lower the objective by less than this fraction
+NEWTON_TOL = 2e-4  # L1 by Newton: done when a step promises to lower the objective by less than this fraction
 DRIFT = 0.05  # L1 by Newton: a new Hessian once the probabilities moved this much (mean |change|) since the last
 DAMPING = 1e-4  # L1 by Newton: the Hessian's diagonal is raised by this fraction (softmax's biases: a flat direction)
 
@@ -358,7 +358,7 @@ def _minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray,
     objective, grad, P = evaluate(w)
     fresh = (np.empty(0, dtype=int), np.empty((0, 0)))
     known = fresh  # the Hessian entries computed so far, all at P (the start, or where the model last failed)
-    slack = 1 + max(1e-3, 100 * newton_tol)  # how far past lam a zero weight's gradient may stray at the end
+    slack = 1 + max(1e-3, 50 * newton_tol)  # how far past lam a zero weight's gradient may stray at the end
 
     def done(promise):  # the model promises little, and every zero weight meets the optimality condition
         broken = (w == 0) & (np.abs(grad) > lam * slack)

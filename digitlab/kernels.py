@@ -191,7 +191,11 @@ def cross_entropy_hessian(X: np.ndarray, P: np.ndarray, a: tuple, b: tuple | Non
         part = slice(start, start + chunk)
         xa = XT[rows_a, part]  # (s, chunk)
         xpa = xa * PT[classes_a, part]
-        xb, xpb = (xa, xpa) if b is a else (XT[rows_b, part], XT[rows_b, part] * PT[classes_b, part])
+        if b is a:
+            xb, xpb = xa, xpa
+        else:
+            xb = XT[rows_b, part]
+            xpb = xb * PT[classes_b, part]
         H -= xpa @ xpb.T  # for the square block one BLAS syrk: half the work
         for k in range(P.shape[1]):
             ia, ib = slice(edges_a[k], edges_a[k + 1]), slice(edges_b[k], edges_b[k + 1])
