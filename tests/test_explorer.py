@@ -45,14 +45,14 @@ def test_l1_answer_meets_the_optimality_condition_on_every_pixel():
 
 
 def test_l1_quadratic_model_is_minimised_exactly():
-    from digitlab.explorer import _l1_quadratic
+    from digitlab.solvers import l1_quadratic
 
     rng = np.random.default_rng(4)
     A = rng.normal(size=(40, 12))
     H, b = A.T @ A / 40 + 0.05 * np.eye(12), rng.normal(size=12)
     cost = np.full(12, 0.4)
     cost[0] = 0.0  # a free weight, like a bias
-    x = _l1_quadratic(H, b, np.zeros(12), cost)
+    x = l1_quadratic(H, b, np.zeros(12), cost)
     grad = H @ x + b
     zero = x == 0
     assert 0 < zero.sum() < 11  # the penalty zeroes some weights, not all
@@ -61,7 +61,7 @@ def test_l1_quadratic_model_is_minimised_exactly():
 
 
 def test_ten_digit_l1_by_newton_steps_meets_the_optimality_condition():
-    from digitlab.explorer import NEWTON_STEPS
+    from digitlab.solvers import NEWTON_STEPS
 
     lam = 1e-2
     solution = fit_for_lambda("all", "l1", lam)
@@ -182,11 +182,11 @@ def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
 
 
 def test_scipy_blas_runs_on_one_thread_only_inside_the_solver():
-    from digitlab.explorer import _scipy_blas, _scipy_blas_on_one_thread
+    from digitlab.solvers import _scipy_blas, scipy_blas_on_one_thread
 
     libraries = _scipy_blas()
     assert libraries, "SciPy's own BLAS was not found"
     before = [lib.num_threads for lib in libraries]
-    with _scipy_blas_on_one_thread():
+    with scipy_blas_on_one_thread():
         assert all(lib.num_threads == 1 for lib in libraries)
     assert [lib.num_threads for lib in libraries] == before
