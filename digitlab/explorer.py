@@ -63,7 +63,7 @@ class Solution:
     test_acc: float
     norm: float  # length of the weight vector, bias left out
     zero_fraction: float  # fraction of weights (bias left out) with |w| < ZERO
-    iterations: int
+    iterations: int  # solver steps: L-BFGS-B iterations, or L1's Newton steps (plus L-BFGS-B's, if it finished)
 
 
 def _check_task(task):
