@@ -264,7 +264,7 @@ def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, 
     w = w0.reshape(cost.shape).astype(np.float64)
     objective, grad, P = evaluate(w)
     fresh = (np.empty(0, dtype=int), np.empty((0, 0)))
-    known = fresh  # the Hessian entries computed so far, all at P (the start, or where the model last failed)
+    known = fresh  # the Hessian entries computed so far, all at P (the start, or where it was last renewed)
     slack = 1 + max(1e-3, 50 * newton_tol)  # how far past lam a zero weight's gradient may stray at the end
 
     def done(promise):  # the model promises little, and every zero weight meets the optimality condition
