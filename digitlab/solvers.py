@@ -259,7 +259,7 @@ def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, 
     def evaluate(w):  # w (m, k) -> objective, loss gradient (m, k), probabilities (n, k)
         loss, grad, scores = core(w.reshape(w0.shape).astype(np.float32), X, y)
         P = softmax(scores) if scores.ndim == 2 else sigmoid(scores)[:, None]
-        return loss + float(np.abs(w * cost).sum()), grad.reshape(w.shape).astype(np.float64), P
+        return loss + penalty_term(w, lam, "l1")[0], grad.reshape(w.shape).astype(np.float64), P
 
     w = w0.reshape(cost.shape).astype(np.float64)
     objective, grad, P = evaluate(w)
