@@ -16,3 +16,15 @@ def mnist():
 @pytest.fixture(scope="session")
 def splits(mnist):
     return dl.seed_splits(mnist)
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium through Playwright (modules using it set ``pytestmark = requires_browser``)."""
+    from browser_support import ARGS, CHROMIUM
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()

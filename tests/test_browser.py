@@ -3,75 +3,18 @@
 Skipped, with the reason, where Chromium or Playwright is missing (``.ci/run`` installs Chromium).
 """
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-import pytest
+from browser_support import free_port, jupyterlab, requires_browser, serve, stop
 
 from digitlab.explorer import fit_for_lambda
 
-CHROMIUM = "/usr/bin/chromium"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_lambda_explorer.ipynb"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(command: list[str], url: str, cwd: Path):
-    """Start a server in its own process group and wait until ``url`` answers."""
-    with open(cwd / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(cwd / 'server.log').read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return process
-        except OSError:
-            time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise RuntimeError(f"server did not answer at {url}")
-
-
-def stop(process) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = requires_browser
 
 
 def value(page, name: str) -> str:
@@ -127,27 +70,12 @@ def drive_explorer(page) -> None:
 
 
 def test_explorer_in_jupyterlab(browser, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)  # JupyterLab saves: work on a copy
-    port, token = free_port(), "digitlab-test"
-    server = serve(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={tmp_path}",
-        ],
-        f"http://127.0.0.1:{port}/api/status?token={token}",
-        tmp_path,
-    )
-    try:
+    with jupyterlab(tmp_path) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}?token={token}")
+        page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token=digitlab-test")
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         for _attempt in range(3):  # a cold JupyterLab sometimes drops the first Run All
@@ -156,12 +84,10 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
             try:
                 page.wait_for_selector("td.value[data-name='lambda']", timeout=60_000)
                 break
-            except sync_api.TimeoutError:
+            except PlaywrightTimeout:
                 continue
         drive_explorer(page)
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
-    finally:
-        stop(server)
 
 
 def test_explorer_in_voila(browser, tmp_path):

@@ -1,0 +1,96 @@
+"""What every browser test shares: Debian's Chromium through Playwright, and servers on 127.0.0.1.
+
+A test module that drives a page sets ``pytestmark = requires_browser`` and takes the ``browser`` fixture
+(``tests/conftest.py``); servers start in their own process group and are stopped by their process id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+requires_browser = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None, reason="playwright is not installed (test extra)"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(command: list[str], url: str, cwd: Path):
+    """Start a server in its own process group and wait until ``url`` answers."""
+    with open(cwd / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(cwd / 'server.log').read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise RuntimeError(f"server did not answer at {url}")
+
+
+def stop(process) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def jupyterlab(root_dir: Path, token: str = "digitlab-test") -> Iterator[str]:
+    """JupyterLab serving ``root_dir`` on 127.0.0.1; yields its base URL (append ``?token=`` + token)."""
+    port = free_port()
+    server = serve(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root_dir}",
+        ],
+        f"http://127.0.0.1:{port}/api/status?token={token}",
+        root_dir,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(server)
