@@ -1,16 +1,19 @@
-"""The two commands: set everything up, then open the notebooks or run every test.
+"""The two commands: set up, then open the notebooks or run every test.
 
     python3 tasks.py lab     # JupyterLab on the notebooks
     python3 tasks.py test    # the whole test suite: package, notebooks (nbval), browser, lint
 
-Both create a virtual environment in .venv (Python 3.10 or newer) and install
-digitlab into it, editable, with its test extra; a second run only reinstalls
-when pyproject.toml changed. Extra arguments go to JupyterLab or pytest.
+Both use one virtual environment, .venv (Python 3.10 or newer), with digitlab installed into it,
+editable. `lab` installs what the notebooks need (the `notebooks` extra); `test` adds the `test` extra,
+which holds the notebooks' set too, to the same environment. Each set is installed again only when
+pyproject.toml changed since it was last installed; nothing is ever removed. Extra arguments go to
+JupyterLab or pytest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -18,36 +21,58 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+PYPROJECT = ROOT / "pyproject.toml"
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".digitlab-installed"
+STAMP = VENV / ".digitlab-installed"  # {extra: SHA-256 of the pyproject.toml it was installed from}
+
+#: The extra each command installs, and the sets that extra brings (`test` includes `notebooks`).
+EXTRAS = {"lab": "notebooks", "test": "test"}
+SETS = {"notebooks": ("notebooks",), "test": ("notebooks", "test")}
 
 
-def setup() -> None:
+def bin_dir() -> Path:
+    return VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def installed() -> dict[str, str]:
+    """The sets installed in .venv, each with the pyproject.toml hash it was installed from."""
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):  # no environment yet, or a stamp from before the sets were split
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def setup(extra: str) -> None:
+    """Make sure .venv holds digitlab with ``extra``, installing only what pyproject.toml changes call for."""
     if sys.version_info < (3, 10):  # noqa: UP036 - tasks.py is run by whatever python3 the machine has
         sys.exit(f"digitlab needs Python 3.10 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.is_file() and STAMP.read_text() == wanted:
+    wanted = hashlib.sha256(PYPROJECT.read_bytes()).hexdigest()
+    done = installed()
+    if all(done.get(s) == wanted for s in SETS[extra]):
         return
-    if not (BIN / "python").exists():
+    python = bin_dir() / "python"
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    if not python.exists():
         print(f"creating the virtual environment {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "--quiet", "--editable", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        done = {}
+    print(f"installing digitlab[{extra}] into {VENV}", flush=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
+    STAMP.write_text(json.dumps({**done, **dict.fromkeys(SETS[extra], wanted)}, sort_keys=True))
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("lab", "test"):
+    if len(sys.argv) < 2 or sys.argv[1] not in EXTRAS:
         print(__doc__)
         return 2
-    setup()
     command, extra = sys.argv[1], sys.argv[2:]
+    setup(EXTRAS[command])
     if command == "lab":
         root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-        return subprocess.call([str(BIN / "jupyter"), "lab", *root, "notebooks/00_index.ipynb", *extra], cwd=ROOT)
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *extra], cwd=ROOT)
+        return subprocess.call([str(bin_dir() / "jupyter"), "lab", *root, "notebooks/00_index.ipynb", *extra], cwd=ROOT)
+    return subprocess.call([str(bin_dir() / "python"), "-m", "pytest", *extra], cwd=ROOT)
 
 
 if __name__ == "__main__":

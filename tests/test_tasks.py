@@ -1,0 +1,92 @@
+"""tasks.py installs per set: `lab` the notebooks' set, `test` adds the test set, and each only when needed."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def tasks(tmp_path, monkeypatch):
+    """tasks.py with its environment in tmp_path and pip recorded instead of run."""
+    spec = importlib.util.spec_from_file_location("tasks_under_test", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text((ROOT / "pyproject.toml").read_text())
+    monkeypatch.setattr(module, "PYPROJECT", pyproject)
+    monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(module, "STAMP", tmp_path / ".venv" / ".digitlab-installed")
+    module.calls = []
+
+    def create(self, folder):
+        module.calls.append("create")
+        python = module.bin_dir() / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text("")
+
+    def run(command, check):
+        assert check and command[1:4] == ["-m", "pip", "install"]
+        target = command[-1]  # "pip" (its upgrade) or ".../digitlab[extra]"
+        module.calls.append(target.rsplit("[", 1)[1].rstrip("]") if "[" in target else target)
+
+    monkeypatch.setattr(module.venv.EnvBuilder, "create", create)
+    monkeypatch.setattr(module.subprocess, "run", run)
+    return module
+
+
+def installs(tasks) -> list[str]:
+    """What happened since the last look: "create" (a new environment), "pip" (its upgrade), extras installed."""
+    calls, tasks.calls[:] = list(tasks.calls), []
+    return calls
+
+
+def test_lab_installs_the_notebook_set_into_a_new_environment(tasks):
+    tasks.setup("notebooks")
+    assert installs(tasks) == ["create", "pip", "notebooks"]
+    tasks.setup("notebooks")
+    assert installs(tasks) == []  # nothing changed: nothing to install
+
+
+def test_test_after_lab_adds_to_the_same_environment_and_lab_after_test_installs_nothing(tasks):
+    tasks.setup("notebooks")
+    installs(tasks)
+    tasks.setup("test")
+    assert installs(tasks) == ["test"]  # no new environment: the test set is added
+    tasks.setup("notebooks")
+    assert installs(tasks) == []  # the test set holds the notebooks' set: nothing to do, nothing removed
+
+
+def test_a_changed_pyproject_reinstalls_each_set_once_when_it_is_next_asked_for(tasks):
+    tasks.setup("test")
+    installs(tasks)
+    tasks.PYPROJECT.write_text(tasks.PYPROJECT.read_text() + "\n# changed\n")
+    tasks.setup("notebooks")
+    assert installs(tasks) == ["notebooks"]
+    tasks.setup("test")
+    assert installs(tasks) == ["test"]
+    tasks.setup("test")
+    tasks.setup("notebooks")
+    assert installs(tasks) == []
+
+
+def test_an_environment_from_before_the_split_is_brought_up_to_date(tasks):
+    tasks.setup("notebooks")
+    installs(tasks)
+    tasks.STAMP.write_text("0" * 64)  # the old stamp: one hash, no sets
+    tasks.setup("notebooks")
+    assert installs(tasks) == ["notebooks"]
+
+
+def test_the_commands_install_the_extras_pyproject_declares(tasks):
+    extras = tomllib.loads(tasks.PYPROJECT.read_text())["project"]["optional-dependencies"]
+    assert tasks.EXTRAS == {"lab": "notebooks", "test": "test"}
+    assert set(tasks.SETS) <= set(extras)
+    assert "digitlab[notebooks]" in extras["test"]  # so the test set holds the notebooks' set, as SETS says
