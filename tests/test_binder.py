@@ -29,7 +29,7 @@ from environment_files import pip_requirements, read_environment
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT_FILE = ROOT / "binder" / "environment.yml"
 NOTEBOOK = "notebooks/01_gradient_derivation.ipynb"  # a fast one that loads MNIST and draws figures
-NOT_COPIED = (".venv", ".git", "__pycache__", "*.egg-info", "build", ".pytest_cache", ".ruff_cache", "figures")
+NOT_COPIED = (".venv", ".git", "__pycache__", ".ipynb_checkpoints", "*.egg-info", "build", ".*_cache", "figures")
 
 
 def registry_problem() -> str | None:
@@ -82,7 +82,8 @@ def environment(tmp_path_factory):
     env = clean_environment(bin_dir, base / "home")
     pip = [str(bin_dir / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile"]
     run([*pip, *pip_requirements(spec)], cwd=build, env=env)
-    return SimpleNamespace(base=base, bin=bin_dir, python=str(bin_dir / "python"), env=env, pinned=spec.python)
+    yield SimpleNamespace(base=base, bin=bin_dir, python=str(bin_dir / "python"), env=env, pinned=spec.python)
+    shutil.rmtree(base, ignore_errors=True)  # about 600 MB: not worth keeping among pytest's last three runs
 
 
 @pytest.fixture(scope="module")
