@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from digitlab import IDXError, read_idx
@@ -119,11 +119,13 @@ def check_outcome(path, data: bytes) -> str:
     except IDXError as exc:
         assert path.name in str(exc), str(exc)
         assert not re.search(r"(needs|has|promises|shape \([^)]*) -?-\d", str(exc)), str(exc)  # no wrapped counts
+        event("refused with IDXError naming the file")
         return "refused"
     content = decompressed(data)
     assert content is not None, "accepted what the reference gzip reader refuses"
     code = {v.newbyteorder("="): k for k, v in IDX_TYPES.items()}[got.dtype]
     assert content == encode(code, got.shape, got.astype(IDX_TYPES[code]).tobytes()), "accepted a wrong reading"
+    event("read: a valid file, decoded exactly")
     return "read"
 
 
