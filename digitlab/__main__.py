@@ -26,13 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         from .reproduce import main as reproduce
 
         return reproduce(args.figures)
-    folder = data_root(args.root)
-    if args.command == "verify":
-        problems = verify(folder)
-        for name, problem in problems.items():
-            print(f"ok   {folder / name}" if problem is None else f"BAD  {folder / name}\n     {problem}")
-        return 0 if not any(problems.values()) else 1
     try:
+        folder = data_root(args.root)
+        if args.command == "verify":
+            problems = verify(folder)
+            for name, problem in problems.items():
+                print(f"ok   {folder / name}" if problem is None else f"BAD  {folder / name}\n     {problem}")
+            return 0 if not any(problems.values()) else 1
         for name, source in fetch(folder).items():
             print(f"{name}: {'already intact' if source == 'ok' else 'downloaded from ' + source}")
     except MNISTFileError as exc:

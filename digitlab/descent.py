@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import validate
 from .kernels import (
     PENALTIES,
     logistic_labels,
@@ -225,6 +226,7 @@ def fit_logistic(splits: Splits, **settings) -> Fit:
 
     Introduced in ``02_logistic_regression.ipynb``.
     """
+    validate.fit_call(splits, settings, DEFAULTS)
     s = _check_settings(splits, settings)
     w = _start((splits.train.X.shape[1],), s)
     return descend(logistic_scores_loss, logistic_labels, w, splits, s)
@@ -249,6 +251,7 @@ def fit_softmax(splits: Splits, n_classes: int = 10, **settings) -> Fit:
 
     Introduced in ``04_softmax_regression.ipynb``.
     """
+    validate.fit_call(splits, settings, DEFAULTS, n_classes, model="softmax")
     s = _check_settings(splits, settings)
     for name, data in zip(splits._fields, splits):
         if data.y.min() < 0 or data.y.max() >= n_classes:

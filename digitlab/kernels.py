@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import validate
+
 __all__ = [
     "PENALTIES",
     "check_gradient",
@@ -97,6 +99,7 @@ def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0,
 
     Introduced in ``01_gradient_derivation.ipynb``.
     """
+    validate.loss_call(w, X, y, lam, penalty, "logistic")
     loss, grad, _ = logistic_scores_loss(w, X, y)
     reg, reg_grad = penalty_term(w, lam, penalty)
     return loss + reg, grad + reg_grad
@@ -150,6 +153,7 @@ def softmax_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, 
 
     Introduced in ``01_gradient_derivation.ipynb``.
     """
+    validate.loss_call(W, X, y, lam, penalty, "softmax")
     loss, grad, _ = softmax_scores_loss(W, X, y)
     reg, reg_grad = penalty_term(W, lam, penalty)
     return loss + reg, grad + reg_grad

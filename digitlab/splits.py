@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import validate
 from .data import MNIST, load_mnist
 
 __all__ = ["Data", "Splits", "digit_pair", "features", "seed_splits"]
@@ -53,6 +54,8 @@ def seed_splits(mnist: MNIST | None = None) -> Splits:
 
     Introduced in ``02_logistic_regression.ipynb``.
     """
+    if mnist is not None:
+        validate.mnist(mnist)
     m = load_mnist() if mnist is None else mnist
     pool_X, pool_y = m.train_images[:N_POOL], m.train_labels[:N_POOL].astype(np.int64)
     test_X, test_y = m.test_images[-N_TEST:], m.test_labels[-N_TEST:].astype(np.int64)
@@ -66,15 +69,12 @@ def seed_splits(mnist: MNIST | None = None) -> Splits:
 def digit_pair(splits: Splits, a: int, b: int) -> Splits:
     """The splits restricted to digits ``a`` and ``b``, relabelled ``y = 0`` for a and ``y = 1`` for b.
 
-    Raises ``ValueError`` when a or b is not a digit 0-9 or when they are equal.
+    Raises ``ValueError`` when a or b is not a digit 0-9 (an int: not a bool, string or float) or when
+    they are equal.
 
     Introduced in ``02_logistic_regression.ipynb``.
     """
-    for digit in (a, b):
-        if not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
-            raise ValueError(f"digit_pair: {digit!r} is not a digit; choose two different digits 0-9")
-    if a == b:
-        raise ValueError(f"digit_pair: both digits are {a}; choose two different digits 0-9")
+    a, b = validate.digits(a, b)
 
     def restrict(data: Data) -> Data:
         keep = (data.y == a) | (data.y == b)
