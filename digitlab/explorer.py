@@ -1,372 +1,467 @@
-"""The lambda explorer: solve a task at any lambda fast, and the widget around it.
+"""The lambda explorer page: a slider, penalty and task controls, and the answer drawn for a lecture hall.
 
-Compute and wiring are apart. ``fit_for_lambda(task, penalty, lam, warm_start)``
-solves regularised logistic (a digit pair) or softmax (all ten digits)
-regression to its optimum over the pixels training ever lights (the rest stay
-exactly 0): L2 by L-BFGS-B, L1 by Newton steps (``solvers``).
-``PathCache`` starts each new lambda along the line through the two nearest
-solved ones, so a slider move costs a few solver steps.
-``Explorer`` only wires controls to these functions and draws the answer.
+The solving lives in ``digitlab.lambda_path`` (``fit_for_lambda``, ``PathCache``);
+this module only wires controls to it and draws. ``fit_for_lambda``, ``Solution``
+and ``PathCache`` are re-exported here, so ``from digitlab.explorer import
+fit_for_lambda`` keeps working.
+
+What makes the page answer at once:
+
+- one worker thread answers the newest request first: older requests are
+  dropped and a solve in flight for one is abandoned (``LatestWins``);
+- while nobody moves, the same thread computes the path ahead (the slider
+  positions next to the one shown, outwards, then the other penalty and the
+  other task at this lambda), so most moves are answered from the cache;
+- a solve that takes longer than ``REFINE_AFTER`` seconds shows its current
+  iterate, marked "refining", until the optimum replaces it;
+- the answer (lambda, weight images, numbers) is one HTML update, its images
+  28 x 28 PNGs encoded directly (no Matplotlib on the way) and scaled by the
+  browser; the accuracy curve is a second, separate update, redrawn as the
+  path fills in.
 """
 
 from __future__ import annotations
 
 import functools
 import html
-import io
+import os
+import struct
 import threading
+import time
 import traceback
-from dataclasses import dataclass
+import zlib
+from base64 import b64encode
 
 import numpy as np
 
-from .kernels import logistic_labels, logistic_scores_loss, softmax_labels, softmax_scores_loss
-from .solvers import NEWTON_TOL, minimize_l1, minimize_lbfgs, scipy_blas_on_one_thread
-from .splits import Splits, digit_pair, seed_splits
+from .lambda_path import (
+    ALL_DIGITS,
+    CURVE_LAMS,
+    LAM_MAX,
+    LAM_MIN,
+    SLIDER_LAMS,
+    SLIDER_STEP,
+    Abandoned,
+    PathCache,
+    Solution,
+    _key,
+    check_task,
+    describe,
+    fit_for_lambda,
+    lambda_curve,
+    task_splits,
+)
+from .solvers import blas_on_one_thread
 
 __all__ = [
     "ALL_DIGITS",
     "Explorer",
     "LatestWins",
+    "PathCache",
     "Solution",
+    "answer_html",
+    "curve_svg",
     "fit_for_lambda",
     "lambda_curve",
     "task_splits",
-    "weights_png",
+    "tile_png",
 ]
 
-ALL_DIGITS = "all"
-LAM_MIN, LAM_MAX = 1e-5, 1.0
-CURVE_LAMS = np.logspace(0, -5, 6)  # the accuracy-against-lambda curve: one point a decade
-ZERO = 1e-4  # a weight this small counts as zero in the sparsity figure
-TOL = {  # L-BFGS-B's default ftol (L2; L1 past NEWTON_MAX weights): looser for ten digits, a step costs 15 ms
-    ("pair", "l2"): 1e-9,
-    ("pair", "l1"): 1e-9,
-    (ALL_DIGITS, "l2"): 2e-6,
-    (ALL_DIGITS, "l1"): 1e-6,
-}
+REFINE_AFTER = 0.4  # seconds: a solve still running after this shows its iterate, marked "refining"
+REFINE_EVERY = 0.5  # seconds between two refining updates
+CURVE_EVERY = 0.5  # seconds: the curve is redrawn at most this often while the path fills in
+COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as digitlab.plots.COLORS
 
 
-@dataclass
-class Solution:
-    """One solved task: weights and the numbers the explorer shows.
-
-    ``w`` is ``(785,)`` for a digit pair, ``(785, 10)`` for all ten digits.
-    """
-
-    task: object
-    penalty: str
-    lam: float
-    w: np.ndarray
-    train_acc: float
-    holdout_acc: float
-    test_acc: float
-    norm: float  # length of the weight vector, bias left out
-    zero_fraction: float  # fraction of weights (bias left out) with |w| < ZERO
-    iterations: int  # solver steps: L-BFGS-B iterations, or L1's Newton steps (plus L-BFGS-B's, if it finished)
-
-
-def _check_task(task):
-    if task == ALL_DIGITS:
-        return ALL_DIGITS
-    try:
-        a, b = (int(d) for d in task)
-    except (TypeError, ValueError):
-        raise ValueError(f"task {task!r} is neither a digit pair like (2, 3) nor {ALL_DIGITS!r}") from None
-    if a == b or not (0 <= a <= 9 and 0 <= b <= 9):
-        raise ValueError(f"task {task!r}: choose two different digits 0-9")
-    return (a, b)
+# -- drawing ---------------------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=1)
-def _all_splits() -> Splits:
-    return seed_splits()
+def _palette() -> np.ndarray:
+    """RdBu_r as 256 RGB rows: blue for negative weights, white at zero, red for positive."""
+    import matplotlib
+
+    return (matplotlib.colormaps["RdBu_r"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
-@functools.lru_cache(maxsize=8)
-def task_splits(task) -> Splits:
-    """The report's splits for a task, as float32 (cached): a digit pair, or ``"all"``."""
-    task = _check_task(task)
-    splits = _all_splits() if task == ALL_DIGITS else digit_pair(_all_splits(), *task)
-    return Splits(*(type(d)(d.X.astype(np.float32), d.y) for d in splits))
+def _png(rgb: np.ndarray) -> bytes:
+    """An RGB image ``(h, w, 3)`` uint8 as PNG bytes (zlib straight from NumPy: well under a millisecond)."""
+    h, w, _ = rgb.shape
+    raw = np.hstack([np.zeros((h, 1), np.uint8), rgb.reshape(h, 3 * w)]).tobytes()  # filter byte 0 a row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
-@functools.lru_cache(maxsize=8)
-def _pixels_seen(task) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of w a task can move, and the training images restricted to them.
+def tile_png(weights: np.ndarray, vmax: float) -> bytes:
+    """784 weights as a 28 x 28 PNG on the diverging scale ``[-vmax, vmax]``, zero white."""
+    index = np.clip(np.round((np.asarray(weights).reshape(28, 28) / vmax + 1) * 127.5), 0, 255).astype(np.uint8)
+    return _png(_palette()[index])
 
-    A pixel that is 0 in every training image has a zero loss gradient, so
-    either penalty holds its weight at exactly 0: only the other rows (the
-    bias row first) are solved for. Returns ``rows (m,)`` and ``X (n, m)``,
-    float32 in Fortran order (``X.T @ error`` then reads memory in order).
+
+def _gradient() -> str:
+    stops = _palette()[np.linspace(0, 255, 9).round().astype(int)]
+    return ", ".join(f"rgb({r},{g},{b})" for r, g, b in stops)
+
+
+def _lam_text(lam: float) -> str:
+    """lambda as 1.26 x 10^-3, in HTML."""
+    if lam == 0:
+        return "0"
+    exponent = int(np.floor(np.log10(lam) + 1e-9))
+    return f"{lam / 10**exponent:.2f} &times; 10<sup>{exponent}</sup>"
+
+
+def _task_text(task) -> str:
+    return "all ten digits" if task == ALL_DIGITS else f"{task[0]} vs {task[1]}"
+
+
+def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0, solve_ms: float = 0.0) -> str:
+    """One answer, drawn whole: lambda, labelled weight images on one stated scale, accuracies, sparsity.
+
+    ``state`` is "final" (the optimum at this lambda) or "refining" (an iterate, replaced when done).
     """
-    X = task_splits(task).train.X
-    rows = np.flatnonzero(X.any(axis=0))  # the bias column is all ones, so rows[0] == 0
-    return rows, np.asfortranarray(X[:, rows])
-
-
-def fit_for_lambda(task, penalty: str, lam: float, warm_start: np.ndarray | None = None, tol: float | None = None):
-    """Solve one task at one lambda to its optimum.
-
-    Parameters
-    ----------
-    task : tuple of two ints, or "all"
-        A digit pair ``(a, b)`` (logistic regression, y = 1 for b) or all ten digits (softmax).
-    penalty : {"l2", "l1"}
-    lam : float
-        In ``[1e-5, 1]`` for the slider, any value >= 0 here.
-    warm_start : ndarray, shape (785,) or (785, 10), optional
-        Weights to start from, usually the solution at a neighbouring lambda.
-    tol : float, optional
-        L-BFGS-B stops when a step lowers the objective by less than this
-        (``ftol``; the objective is below 1 here, so the test is absolute),
-        L1's Newton steps when one promises to lower it by less than this
-        fraction. Default ``TOL[("pair" or "all", penalty)]`` and ``NEWTON_TOL``.
-
-    Returns
-    -------
-    Solution
-
-    Introduced in ``05_lambda_explorer.ipynb``.
-    """
-    task = _check_task(task)
-    if penalty not in ("l1", "l2"):
-        raise ValueError(f"penalty {penalty!r} is unknown; use 'l2' or 'l1'")
-    if not (np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"lam={lam!r} must be a finite number >= 0")
-    splits = task_splits(task)
-    shape = (splits.train.X.shape[1], 10) if task == ALL_DIGITS else (splits.train.X.shape[1],)
-    w0 = np.zeros(shape) if warm_start is None else np.asarray(warm_start, dtype=np.float64)
-    if w0.shape != shape:
-        raise ValueError(f"warm_start has shape {w0.shape}; this task needs {shape}")
-    newton_tol = NEWTON_TOL if tol is None else tol
-    tol = TOL[ALL_DIGITS if task == ALL_DIGITS else "pair", penalty] if tol is None else tol
-    core, labels = (
-        (softmax_scores_loss, softmax_labels) if task == ALL_DIGITS else (logistic_scores_loss, logistic_labels)
-    )
-    rows, X = _pixels_seen(task)
-    y = splits.train.y
-    with scipy_blas_on_one_thread():
-        if penalty == "l2":
-            solved, iterations = minimize_lbfgs(core, "l2", float(lam), X, y, w0[rows], tol)
-        else:
-            solved, iterations = minimize_l1(core, float(lam), X, y, w0[rows], tol, newton_tol)
-        w = np.zeros(shape)
-        w[rows] = solved
-        if task == ALL_DIGITS:
-            w[0] -= w[0].mean()  # softmax ignores a shift common to all ten biases: centre them, for one answer
-        accs = [float(np.mean(labels(d.X @ w.astype(np.float32)) == d.y)) for d in splits]
-    body = w[1:]
-    return Solution(
-        task,
-        penalty,
-        float(lam),
-        w,
-        *accs,
-        float(np.linalg.norm(body)),
-        float(np.mean(np.abs(body) < ZERO)),
-        iterations,
-    )
-
-
-class PathCache:
-    """Solutions per (task, penalty); a new lambda starts from where the solved path points.
-
-    The start is the nearest solved weights, moved along the line through the
-    two nearest solutions (in log lambda) when both lie within half a decade:
-    a slider step of 0.1 decade then starts the solver close to its answer.
-    """
-
-    def __init__(self):
-        self._solved: dict[tuple, dict[float, Solution]] = {}
-        self._lock = threading.Lock()
-
-    def solve(self, task, penalty: str, lam: float) -> Solution:
-        task = _check_task(task)
-        with self._lock:
-            solved = self._solved.setdefault((task, penalty), {})
-            if lam in solved:
-                return solved[lam]
-            start = self._start(solved, penalty, lam)
-        solution = fit_for_lambda(task, penalty, lam, warm_start=start)
-        with self._lock:
-            solved[lam] = solution
-        return solution
-
-    @staticmethod
-    def _start(solved: dict, penalty: str, lam: float) -> np.ndarray | None:
-        """Weights ``(785,)`` or ``(785, 10)`` to start ``lam`` from, or None (a cold start)."""
-        if not solved:
-            return None
-        near = sorted(solved, key=lambda known: abs(np.log10(known / lam)))[:2]
-        nearest = solved[near[0]].w
-        if len(near) < 2 or max(abs(np.log10(known / lam)) for known in near) > 0.5:
-            return nearest
-        step = np.log(lam / near[0]) / np.log(near[0] / near[1])
-        start = nearest + step * (nearest - solved[near[1]].w)
-        if penalty == "l1":
-            start[np.sign(start) != np.sign(nearest)] = 0.0  # a weight leaves zero through the solver alone
-        return start
-
-
-def lambda_curve(task, penalty: str, cache: PathCache | None = None) -> list[Solution]:
-    """Solutions at ``CURVE_LAMS`` (1 down to 1e-5), each warm-started from the previous."""
-    cache = PathCache() if cache is None else cache
-    return [cache.solve(task, penalty, float(lam)) for lam in CURVE_LAMS]
-
-
-def weights_png(w: np.ndarray, scale: int = 4) -> bytes:
-    """Weights ``(785,)`` or ``(785, k)`` as one PNG: 28 x 28 tiles, five a row, one diverging scale."""
-    import matplotlib.pyplot as plt
-
-    tiles = np.asarray(w, dtype=np.float64).reshape(785, -1)[1:].T.reshape(-1, 28, 28)
-    cols = min(len(tiles), 5)
-    rows = -(-len(tiles) // cols)
-    sheet = np.zeros((rows * 30, cols * 30))
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, cols)
-        sheet[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = tile
-    sheet = np.kron(sheet, np.ones((scale, scale)))
+    task, w = solution.task, solution.w
+    tiles = np.asarray(w).reshape(len(w), -1)[1:].T  # (k, 784)
     vmax = float(np.abs(tiles).max()) or 1.0
-    buffer = io.BytesIO()
-    plt.imsave(buffer, sheet, cmap="RdBu_r", vmin=-vmax, vmax=vmax, format="png")
-    return buffer.getvalue()
+    if task == ALL_DIGITS:
+        captions = [f"digit {d}" for d in range(10)]
+        key = "red: pixels that raise the digit's score, blue: pixels that lower it"
+        size = 104
+    else:
+        captions = [f"{task[1]} (red) against {task[0]} (blue)"]
+        key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
+        size = 280
+    figures = "".join(
+        f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
+        f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+        for tile, caption in zip(tiles, captions)
+    )
+    scale = (
+        f'<div class="explorer-scale"><span>&minus;{vmax:.3g}</span>'
+        f'<span class="bar" style="background: linear-gradient(to right, {_gradient()})"></span>'
+        f"<span>+{vmax:.3g}</span></div>"
+        f'<div class="explorer-key">weight colour scale, zero white; {key}</div>'
+    )
+    unseen = f"{solution.unseen_count:,} of them pixels never lit in training" if solution.unseen_count else ""
+    rows = [
+        ("train accuracy", "train", f"{solution.train_acc:.2%}", "big"),
+        ("hold-out accuracy", "hold-out", f"{solution.holdout_acc:.2%}", "big"),
+        ("test accuracy", "test", f"{solution.test_acc:.2%}", "big"),
+        ("weight length |w|", "length |w|", f"{solution.norm:.3f}", ""),
+        ("weights exactly 0", "exactly 0", f"{solution.zero_count:,} of {solution.size:,}", ""),
+    ]
+    table = '<tr><th colspan="2">accuracy</th></tr>' + "".join(
+        f'<tr class="{kind}"><td>{label}</td><td class="value" data-name="{name}">{value}</td></tr>'
+        for name, label, value, kind in rows
+    )
+    table += f'<tr><td colspan="2" class="note">{unseen}</td></tr>'
+    badge = '<span class="explorer-refining">refining&hellip;</span>' if state != "final" else ""
+    return (
+        f'<div class="explorer-answer" data-state="{state}" data-lam="{solution.lam:.6e}" '
+        f'data-task="{html.escape(_task_text(task))}" data-penalty="{solution.penalty}" '
+        f'data-objective="{solution.objective:.10e}" data-kernel-ms="{kernel_ms:.1f}" data-solve-ms="{solve_ms:.1f}">'
+        f'<div class="explorer-title"><span class="explorer-lam">&lambda; = '
+        f'<span class="value" data-name="lambda" data-text="{solution.lam:.2e}">{_lam_text(solution.lam)}</span></span>'
+        f"<span>{solution.penalty.upper()}, {_task_text(task)}</span>{badge}</div>"
+        f'<div class="explorer-body"><div class="explorer-tiles">{figures}{scale}</div>'
+        f'<table class="explorer-numbers">{table}</table></div></div>'
+    )
 
 
-def curve_svg(curve: list[Solution], lam: float, width: int = 360, height: int = 180) -> str:
-    """An inline SVG: train / hold-out / test accuracy against log10(lambda), the current lambda marked."""
-    accs = np.array([[s.train_acc, s.holdout_acc, s.test_acc] for s in curve])
-    low = min(0.5, float(np.floor(accs.min() * 10) / 10))
-    lx = np.log10([s.lam for s in curve])
+def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 380) -> str:
+    """An inline SVG: train / hold-out / test accuracy (%) against lambda, the lambda shown marked.
+
+    ``curve`` is any solved points of one path (the curve fills in as the path is solved).
+    """
+    parts = [f'<svg class="lambda-curve" width="{width}" height="{height}" data-lam="{lam:.3e}" font-size="15">']
+    left, right, top, bottom = 52, width - 24, 12, height - 58
 
     def x(v):
-        return 40 + (v + 5) / 5 * (width - 60)
+        return left + (v + 5) / 5 * (right - left)
+
+    curve = sorted((s for s in curve if s.lam > 0), key=lambda s: s.lam)
+    accs = np.array([[s.train_acc, s.holdout_acc, s.test_acc] for s in curve]).reshape(-1, 3)
+    low = min(0.9, float(np.floor(accs.min() * 20) / 20)) if len(accs) else 0.9
+    low = max(low, 0.0)
 
     def y(a):
-        return 10 + (1 - (a - low) / (1 - low)) * (height - 40)
+        return top + (1 - (a - low) / (1 - low)) * (bottom - top)
 
-    parts = [f'<svg class="lambda-curve" width="{width}" height="{height}" data-lam="{lam:.3e}">']
-    for j, (name, color) in enumerate((("train", "#1f77b4"), ("hold-out", "#ff7f0e"), ("test", "#2ca02c"))):
-        points = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(lx, accs[:, j]))
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
-        parts.append(f'<text x="{width - 70}" y="{height - 60 + 14 * j}" fill="{color}" font-size="11">{name}</text>')
-    mark = x(np.log10(lam))
-    parts.append(
-        f'<line x1="{mark:.1f}" x2="{mark:.1f}" y1="10" y2="{height - 30}" stroke="crimson" stroke-dasharray="4"/>'
-    )
+    for a in np.linspace(low, 1.0, 3):
+        parts.append(f'<line x1="{left}" x2="{right}" y1="{y(a):.1f}" y2="{y(a):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(a) + 5:.1f}" text-anchor="end">{100 * a:.0f}%</text>')
     for decade in range(-5, 1):
-        parts.append(f'<text x="{x(decade) - 10:.1f}" y="{height - 12}" font-size="10">1e{decade}</text>')
-    for a in (low, (1 + low) / 2, 1.0):
-        parts.append(f'<text x="2" y="{y(a) + 4:.1f}" font-size="10">{a:.2f}</text>')
+        parts.append(f'<text x="{x(decade):.1f}" y="{bottom + 20}" text-anchor="middle">1e{decade}</text>')
+    parts.append(
+        f'<text x="{(left + right) / 2:.1f}" y="{bottom + 40}" text-anchor="middle">&lambda; (log scale)</text>'
+    )
+    lx = np.log10([s.lam for s in curve])
+    for j, name in enumerate(COLORS):
+        points = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(lx, accs[:, j]))
+        parts.append(f'<polyline fill="none" stroke="{COLORS[name]}" stroke-width="3" points="{points}"/>')
+        if len(curve) < 12:
+            parts += [
+                f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{COLORS[name]}"/>' for a, b in zip(lx, accs[:, j])
+            ]
+        parts.append(
+            f'<text x="{left + 10 + 95 * j}" y="{height - 2}" fill="{COLORS[name]}" font-weight="bold">{name}</text>'
+        )
+    if lam > 0:
+        mark = x(np.log10(lam))
+        parts.append(
+            f'<line x1="{mark:.1f}" x2="{mark:.1f}" y1="{top}" y2="{bottom}" stroke="crimson" stroke-width="2" '
+            'stroke-dasharray="5"/>'
+        )
+    if len(curve) < len(SLIDER_LAMS):
+        parts.append(
+            f'<text x="{right}" y="{top + 16}" text-anchor="end" fill="#777">'
+            f"path: {len(curve)} of {len(SLIDER_LAMS)} positions solved</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def numbers_html(solution: Solution) -> str:
-    """The numbers the explorer shows, as an HTML table (class ``explorer-numbers``)."""
-    rows = [
-        ("lambda", f"{solution.lam:.2e}"),
-        ("train accuracy", f"{solution.train_acc:.2%}"),
-        ("hold-out accuracy", f"{solution.holdout_acc:.2%}"),
-        ("test accuracy", f"{solution.test_acc:.2%}"),
-        ("weight length |w|", f"{solution.norm:.3f}"),
-        ("zero weights", f"{solution.zero_fraction:.1%}"),
-    ]
-    cells = "".join(f'<tr><td>{k}</td><td class="value" data-name="{k}">{v}</td></tr>' for k, v in rows)
-    return f'<table class="explorer-numbers">{cells}</table>'
+STYLE = """<style>
+.explorer-root { font-size: 16px; }
+.explorer-root .widget-label, .explorer-root select, .explorer-root button { font-size: 16px; }
+.explorer-answer .explorer-title { display: flex; gap: 28px; align-items: baseline; margin: 0 0 4px; font-size: 22px; }
+.explorer-lam { font-size: 34px; font-weight: bold; }
+.explorer-refining { color: #b35900; font-weight: bold; }
+.explorer-body { display: flex; gap: 24px; align-items: flex-start; }
+.explorer-tiles { display: flex; flex-wrap: wrap; gap: 4px 8px; width: 570px; flex: none; }
+.explorer-tiles figure { margin: 0; text-align: center; }
+.explorer-tiles figcaption { font-size: 17px; font-weight: bold; }
+.explorer-tiles img { image-rendering: pixelated; border: 1px solid #ccc; display: block; }
+.explorer-scale { display: flex; align-items: center; gap: 8px; width: 100%; font-size: 16px; }
+.explorer-scale .bar { flex: 1; height: 16px; border: 1px solid #999; }
+.explorer-key { font-size: 14px; color: #444; width: 100%; }
+.explorer-numbers { border-collapse: collapse; }
+.explorer-numbers td { padding: 2px 10px 2px 0; font-size: 16px; white-space: nowrap; }
+.explorer-numbers th { text-align: left; font-size: 18px; font-weight: normal; color: #444; }
+.explorer-numbers td.note { font-size: 14px; color: #444; white-space: normal; }
+.explorer-numbers tr.big td.value { font-size: 34px; font-weight: bold; }
+.explorer-numbers tr.big td { font-size: 18px; }
+.explorer-status { font-size: 16px; min-height: 1.4em; }
+</style>"""
+
+LECTURE_STYLE = """<style>
+/* Voila, lecture mode: the explorer first; the cells before it (the notebook's introduction and setup) hidden */
+[cell-index]:has(~ [cell-index] .explorer-root) { display: none; }
+.jp-Cell:has(~ .jp-Cell .explorer-root) { display: none; }
+.explorer-root { min-height: 700px; }
+</style>"""
+
+
+# -- the worker ------------------------------------------------------------------------------------
 
 
 class LatestWins:
-    """Runs ``work(request)`` on a worker thread; requests made while it is busy collapse to the newest."""
+    """One worker thread: the newest request first, background work when idle.
 
-    def __init__(self, work, on_error):
-        self._work, self._on_error = work, on_error
+    ``submit(request)`` replaces any request not yet started; a solve in flight
+    sees ``superseded()`` and is abandoned (its ``watch`` raises ``Abandoned``).
+    When no request waits, ``idle()`` is asked for a background job (a callable,
+    or None when there is nothing to do). ``close()`` stops the thread; a solve
+    in flight is abandoned.
+    """
+
+    def __init__(self, work, on_error, idle=None):
+        self._work, self._on_error, self._idle_work = work, on_error, idle
         self._pending = None
-        self._busy = False
-        self._idle = threading.Condition()
+        self._foreground = False  # a request is being answered
+        self._closed = False
+        self._cv = threading.Condition()
+        self._thread = None
 
     def submit(self, request) -> None:
-        with self._idle:
-            self._pending = request
-            if self._busy:
+        with self._cv:
+            if self._closed:
                 return
-            self._busy = True
-        threading.Thread(target=self._run, daemon=True).start()
+            self._pending = request
+            self._cv.notify_all()
+        self.start()
+
+    def start(self) -> None:
+        """Start the worker thread (``submit`` does), or wake it for background work."""
+        with self._cv:
+            if self._closed:
+                return
+            self._cv.notify_all()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="explorer-worker")
+                self._thread.start()
 
     def superseded(self) -> bool:
-        """True when a newer request is waiting (the current answer is stale)."""
-        return self._pending is not None
+        """True when a newer request waits or the worker is closing: the current work is stale."""
+        return self._pending is not None or self._closed
+
+    def check(self, *_ignored) -> None:
+        """Raise ``Abandoned`` when ``superseded()`` (a solver's ``watch``)."""
+        if self.superseded():
+            raise Abandoned
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the worker: the request waiting is dropped, a solve in flight abandoned."""
+        with self._cv:
+            self._closed = True
+            self._pending = None
+            self._cv.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         while True:
-            with self._idle:
-                request, self._pending = self._pending, None
-                if request is None:
-                    self._busy = False
-                    self._idle.notify_all()
-                    return
+            job = None
+            with self._cv:
+                while True:
+                    if self._closed:
+                        self._foreground = False
+                        self._cv.notify_all()
+                        return
+                    if self._pending is not None:
+                        request, self._pending = self._pending, None
+                        self._foreground = True
+                        break
+                    self._foreground = False
+                    self._cv.notify_all()
+                    job = self._idle_work() if self._idle_work is not None else None
+                    if job is not None:
+                        break
+                    self._cv.wait()
             try:
-                self._work(request)
+                if job is not None:
+                    job()
+                else:
+                    self._work(request)
+            except Abandoned:
+                pass
             except Exception as exc:  # shown in the widget, never lost in the kernel log
                 self._on_error(exc)
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until every request has been handled (for tests and scripts)."""
-        with self._idle:
-            self._idle.wait_for(lambda: not self._busy, timeout=timeout)
+        """Block until every request has been answered (background work may go on)."""
+        with self._cv:
+            self._cv.wait_for(lambda: self._closed or (self._pending is None and not self._foreground), timeout)
+
+
+# -- the widget ------------------------------------------------------------------------------------
+
+
+def _in_voila() -> bool:
+    return "VOILA_BASE_URL" in os.environ or "VOILA_KERNEL_ID" in os.environ
+
+
+@functools.lru_cache(maxsize=1)
+def _box_class():
+    import ipywidgets as widgets
+
+    class ExplorerBox(widgets.VBox):
+        """The explorer's outer box: closing it closes the explorer (its worker stops)."""
+
+        explorer = None
+
+        def close(self):
+            explorer, self.explorer = self.explorer, None
+            if explorer is not None:
+                explorer.close()
+            super().close()
+
+    return ExplorerBox
 
 
 class Explorer:
-    """The widget: lambda (log slider), penalty, task and reset, wired to ``fit_for_lambda``.
+    """The widget: lambda (log slider), penalty, task and reset, wired to the solved path.
 
     ``Explorer().widget`` is what a notebook displays. The first answer is
-    computed before the constructor returns (so an error fails the cell);
-    later moves run on a worker thread where the last value wins.
+    computed before the constructor returns (so an error fails the cell); later
+    moves are answered on a worker thread where the last value wins, and the
+    path ahead is computed there while nobody moves (``ahead=False``: not).
+    ``lecture`` (default: running under Voila) puts the explorer first on the
+    page and hides the cells before it. ``close()`` (or closing the widget)
+    stops the worker.
 
     Introduced in ``05_lambda_explorer.ipynb``.
     """
 
     START = {"lam": 1e-3, "penalty": "l2", "mode": "pair", "a": 2, "b": 3}
 
-    def __init__(self):
+    def __init__(self, ahead: bool = True, lecture: bool | None = None, max_solutions: int = 400):
         import ipywidgets as widgets
 
-        self.cache = PathCache()
+        self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
+        self._one_blas_thread.__enter__()
+        self.cache = PathCache(max_solutions)
+        self.ahead = ahead
+        self.lecture = _in_voila() if lecture is None else lecture
         self.lam = widgets.FloatLogSlider(
             value=self.START["lam"],
             base=10,
             min=np.log10(LAM_MIN),
             max=np.log10(LAM_MAX),
-            step=0.1,
-            description="lambda",
-            readout_format=".1e",
+            step=SLIDER_STEP,
+            description="λ",
+            readout=False,
             continuous_update=True,
+            layout={"width": "760px"},
         )
-        self.penalty = widgets.ToggleButtons(options=[("L2", "l2"), ("L1", "l1")], value="l2", description="penalty")
+        self.penalty = widgets.ToggleButtons(
+            options=[("L2", "l2"), ("L1", "l1")],
+            value="l2",
+            description="penalty",
+            style={"button_width": "64px", "description_width": "70px"},
+            layout={"width": "230px"},
+        )
         self.mode = widgets.Dropdown(
-            options=[("digit pair", "pair"), ("all ten digits", "all")], value="pair", description="task"
+            options=[("digit pair", "pair"), ("all ten digits", "all")],
+            value="pair",
+            description="task",
+            layout={"width": "230px"},
         )
         self.a = widgets.Dropdown(options=list(range(10)), value=2, description="digit a", layout={"width": "150px"})
         self.b = widgets.Dropdown(options=list(range(10)), value=3, description="digit b", layout={"width": "150px"})
-        self.reset = widgets.Button(description="reset")
-        self.image = widgets.Image(format="png")
-        self.numbers = widgets.HTML()
-        self.curve = widgets.HTML()
+        self.reset = widgets.Button(description="reset", layout={"width": "80px"})
+        self.answer = widgets.HTML(layout={"width": "850px"})
+        self.curve = widgets.HTML(layout={"width": "390px"})
         self.status = widgets.HTML()
-        self.runner = LatestWins(self._answer, self._show_error)
+        self.status.add_class("explorer-status")
+        self.style = widgets.HTML(STYLE + (LECTURE_STYLE if self.lecture else ""))
+        self.runner = LatestWins(self._answer, self._show_error, self._next_ahead if ahead else None)
+        self._shown = None  # the request whose final answer is on the page
+        self._submitted = time.perf_counter()
+        self._curve_drawn = 0.0
+        self._curve_complete = None  # the request whose curve was drawn with the whole path
+        self._closing = False
         for control in (self.lam, self.penalty, self.mode, self.a, self.b):
-            control.observe(lambda _change: self.runner.submit(self.request()), names="value")
+            control.observe(self._changed, names="value")
         self.reset.on_click(lambda _button: self.restart())
-        self.widget = widgets.VBox(
+        box = _box_class()(
             [
+                self.style,
                 widgets.HBox([self.lam, self.reset]),
-                self.penalty,
-                widgets.HBox([self.mode, self.a, self.b]),
-                widgets.HBox([self.image, widgets.VBox([self.numbers, self.curve])]),
+                widgets.HBox([self.penalty, self.mode, self.a, self.b]),
+                widgets.HBox([self.answer, self.curve]),
                 self.status,
             ]
         )
+        box.explorer = self
+        box.add_class("explorer-root")
+        self.widget = box
         self._answer(self.request())
+        if ahead:
+            self.runner.start()
 
     def request(self) -> tuple:
         """The controls' state as ``(task, penalty, lam)``."""
@@ -378,19 +473,108 @@ class Explorer:
         self.lam.value, self.penalty.value, self.mode.value = self.START["lam"], "l2", "pair"
         self.a.value, self.b.value = self.START["a"], self.START["b"]
 
+    def close(self) -> None:
+        """Stop the worker (a solve in flight is abandoned) and close the widgets."""
+        if self._closing:
+            return
+        self._closing = True
+        self.runner.close()
+        if threading.current_thread() is threading.main_thread():
+            self._one_blas_thread.__exit__(None, None, None)
+        box, self.widget.explorer = self.widget, None
+        for child in box.children:
+            for grandchild in getattr(child, "children", ()):
+                grandchild.close()
+            child.close()
+        box.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.runner.closed
+
+    def _changed(self, change) -> None:
+        if self._closing:
+            return
+        if change["owner"] is self.mode:
+            shown = "none" if change["new"] == "all" else None
+            self.a.layout.display = self.b.layout.display = shown
+        self._submitted = time.perf_counter()
+        self.runner.submit(self.request())
+
     def _answer(self, request: tuple) -> None:
+        """Answer one request: from the cache at once, or solved (showing its iterates if it takes long)."""
         task, penalty, lam = request
+        received = self._submitted
         if task != ALL_DIGITS and task[0] == task[1]:
             self.status.value = '<span class="explorer-error">choose two different digits</span>'
             return
-        solution = self.cache.solve(task, penalty, lam)
-        curve = lambda_curve(task, penalty, self.cache)
+        task = check_task(task)
+        solution = self.cache.get(task, penalty, lam)
+        solve_ms = 0.0
+        if solution is None:
+            self.status.value = f"solving &lambda; = {_lam_text(lam)} &hellip;"
+            started = time.perf_counter()
+            refined = [started]
+
+            def watch(w):
+                self.runner.check()
+                now = time.perf_counter()
+                if w is None:
+                    return
+                if now - started > REFINE_AFTER and now - refined[0] > REFINE_EVERY:
+                    refined[0] = now
+                    self.answer.value = answer_html(describe(task, penalty, lam, w), "refining")
+                    self.status.value = "refining: the numbers and images change until the optimum is reached"
+                    self.runner.check()
+
+            solution = self.cache.solve(task, penalty, lam, watch=watch)
+            solve_ms = 1e3 * (time.perf_counter() - started)
         if self.runner.superseded():
             return  # a newer request is waiting: do not draw a stale answer
-        self.image.value = weights_png(solution.w)
-        self.numbers.value = numbers_html(solution)
-        self.curve.value = curve_svg(curve, lam)
+        kernel_ms = 1e3 * (time.perf_counter() - received)
+        self.answer.value = answer_html(solution, "final", kernel_ms, solve_ms)
         self.status.value = ""
+        self._shown = (task, penalty, lam)
+        self._draw_curve(force=True)
+
+    def _draw_curve(self, force: bool = False) -> None:
+        if self._shown is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._curve_drawn < CURVE_EVERY:
+            return
+        task, penalty, lam = self._shown
+        grid = {_key(g) for g in SLIDER_LAMS} | {_key(g) for g in CURVE_LAMS}
+        points = [s for s in self.cache.solved(task, penalty) if _key(s.lam) in grid]
+        self.curve.value = curve_svg(points, lam)
+        self._curve_drawn = now
+
+    def _next_ahead(self):
+        """The next background job: a slider position near the one shown, outwards, then other tasks."""
+        if self._shown is None or self._closing:
+            return None
+        task, penalty, lam = self._shown
+        here = int(np.argmin(np.abs(np.log10(SLIDER_LAMS) - np.log10(max(lam, LAM_MIN)))))
+        order = [here]
+        for d in range(1, len(SLIDER_LAMS)):
+            order += [i for i in (here + d, here - d) if 0 <= i < len(SLIDER_LAMS)]
+        for i in order:
+            if self.cache.get(task, penalty, float(SLIDER_LAMS[i])) is None:
+                return functools.partial(self._solve_ahead, task, penalty, float(SLIDER_LAMS[i]))
+        other = "l1" if penalty == "l2" else "l2"
+        if self._curve_complete != self._shown:
+            self._curve_complete = self._shown
+            return functools.partial(self._draw_curve, force=True)
+        other = "l1" if penalty == "l2" else "l2"
+        for extra in ((task, other), (ALL_DIGITS, penalty), (ALL_DIGITS, other)):
+            if self.cache.get(*extra, float(SLIDER_LAMS[here])) is None:
+                return functools.partial(self._solve_ahead, *extra, float(SLIDER_LAMS[here]))
+        return None
+
+    def _solve_ahead(self, task, penalty: str, lam: float) -> None:
+        self.cache.solve(task, penalty, lam, watch=self.runner.check)
+        if self._shown is not None and self._shown[:2] == (task, penalty):
+            self._draw_curve()
 
     def _show_error(self, exc: Exception) -> None:
         detail = html.escape("".join(traceback.format_exception_only(type(exc), exc)).strip())

@@ -12,16 +12,25 @@ optimality condition. Every function takes ``core(w, X, y) -> (loss, grad,
 scores)``, the unregularised loss of either model (``kernels``), and weights
 ``w (m,)`` (logistic) or ``(m, k)`` (softmax) whose row 0 is the bias.
 
-SciPy ships its own OpenBLAS: around a solve, hold its pool to one thread
-(``scipy_blas_on_one_thread``) while NumPy's keeps two (two pools of two
-threads each fight over two cores and run about 20 times slower; NumPy's
-kernels on one thread are about 1.5 times slower).
+Every function also takes ``watch(w)``, called with the current weights after
+each iteration or Newton step, and with None before each loss evaluation and
+between the parts of a Hessian (a few tens of milliseconds apart at most): it
+may raise (``Abandoned``, say) to drop the solve at once, or show ``w`` as an
+answer still being refined.
+
+BLAS: around a solve, every BLAS pool (NumPy's OpenBLAS and the one SciPy ships)
+runs on one thread (``blas_on_one_thread``; OpenBLAS takes that only from the main
+thread, so a worker thread relies on the main thread holding it). Two pools of two threads fight over
+two cores and run about 20 times slower; NumPy's pool alone on two threads is
+about 1.5 times faster on an idle machine, but 10-20 times slower as soon as
+anything else wants a core (a Voila server, a browser, a second notebook).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,27 +40,54 @@ from threadpoolctl import ThreadpoolController
 
 from .kernels import cross_entropy_hessian, penalty_term, sigmoid, softmax
 
-__all__ = ["l1_quadratic", "minimize_l1", "minimize_lbfgs", "scipy_blas_on_one_thread", "screened_lbfgs_l1"]
+__all__ = ["blas_on_one_thread", "l1_quadratic", "minimize_l1", "minimize_lbfgs", "screened_lbfgs_l1"]
 
 
 @functools.lru_cache(maxsize=1)
+def _blas() -> list:
+    """The BLAS libraries loaded (NumPy's, and the one SciPy ships for itself)."""
+    import scipy.linalg  # noqa: F401 - loads SciPy's own BLAS, so it is found here
+
+    return [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+
+
 def _scipy_blas() -> list:
     """The BLAS libraries SciPy loaded for itself (not NumPy's)."""
-    return [lib for lib in ThreadpoolController().lib_controllers if "scipy" in Path(lib.filepath).parent.name]
+    return [lib for lib in _blas() if "scipy" in Path(lib.filepath).parent.name]
+
+
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_before: list = []
 
 
 @contextlib.contextmanager
-def scipy_blas_on_one_thread():
-    """Hold SciPy's own BLAS to one thread inside the block (NumPy's keeps its threads)."""
-    libraries = _scipy_blas()
-    before = [lib.num_threads for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
+def blas_on_one_thread():
+    """Hold every BLAS pool to one thread inside the block (re-entrant).
+
+    OpenBLAS takes a new thread count only from the main thread (from any other
+    thread ``set_num_threads`` is ignored): elsewhere this block does nothing,
+    and a worker thread runs under whatever the main thread holds (the explorer
+    holds one thread from the main thread while it lives).
+    """
+    global _blas_depth, _blas_before
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_before = [lib.num_threads for lib in _blas()]
+            for lib in _blas():
+                lib.set_num_threads(1)
+        _blas_depth += 1
     try:
         yield
     finally:
-        for lib, threads in zip(libraries, before):
-            lib.set_num_threads(threads)
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                for lib, threads in zip(_blas(), _blas_before):
+                    lib.set_num_threads(threads)
 
 
 def _objective(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, shape: tuple):
@@ -96,9 +132,18 @@ def _objective(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, sha
     )
 
 
-def minimize_lbfgs(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float):
+def minimize_lbfgs(
+    core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float, watch=None
+):
     """L-BFGS-B from ``w0 (m,) or (m, k)`` on the columns of ``X``; returns the weights and the iterations."""
     f, bounds, to_w, from_w = _objective(core, penalty, lam, X, y, w0.shape)
+    if watch is not None:
+        evaluate = f
+
+        def f(x):
+            watch(None)
+            return evaluate(x)
+
     result = minimize(
         f,
         from_w(w0),
@@ -106,6 +151,7 @@ def minimize_lbfgs(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": 5000, "ftol": tol, "gtol": 1e-9},
+        callback=None if watch is None else (lambda xk: watch(to_w(xk))),
     )
     return to_w(result.x), int(result.nit)
 
@@ -118,7 +164,7 @@ DRIFT = 0.05  # L1 by Newton: a new Hessian once the probabilities moved this mu
 DAMPING = 1e-4  # L1 by Newton: the Hessian's diagonal is raised by this fraction (softmax's biases: a flat direction)
 
 
-def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float):
+def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float, watch=None):
     """L1 by L-BFGS-B on the rows that can be non-zero: solve on a screened set, add the rows that break
     optimality, repeat. ``w0 (m,) or (m, k)``; returns the weights and the iterations.
 
@@ -137,7 +183,7 @@ def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.nda
     while True:
         keep = np.flatnonzero(active)
         part = X if active.all() else np.asfortranarray(X[:, keep])
-        solved, nit = minimize_lbfgs(core, "l1", lam, part, y, w[keep], tol)
+        solved, nit = minimize_lbfgs(core, "l1", lam, part, y, w[keep], tol, _on_rows(watch, keep, w0))
         w = np.zeros_like(w0)
         w[keep] = solved
         iterations += nit
@@ -145,6 +191,21 @@ def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.nda
         if not broken.any():
             return w, iterations
         active |= broken
+
+
+def _on_rows(watch, keep: np.ndarray, like: np.ndarray):
+    """``watch`` for a solve on the rows ``keep`` of weights shaped like ``like`` (the rest held at 0)."""
+    if watch is None:
+        return None
+
+    def on_part(part):
+        if part is None:
+            return watch(None)
+        w = np.zeros_like(like)
+        w[keep] = part
+        watch(w)
+
+    return on_part
 
 
 def l1_quadratic(H: np.ndarray, b: np.ndarray, x: np.ndarray, cost: np.ndarray, max_rounds: int = 60):
@@ -203,7 +264,24 @@ def l1_quadratic(H: np.ndarray, b: np.ndarray, x: np.ndarray, cost: np.ndarray, 
     return x
 
 
-def _hessian_reusing(X: np.ndarray, P: np.ndarray, weights: tuple, ids: np.ndarray, known: tuple) -> np.ndarray:
+HESSIAN_PART = 1024  # images per part of a Hessian: ``watch(None)`` is called between parts
+
+
+def _hessian(X: np.ndarray, P: np.ndarray, a: tuple, b: tuple | None = None, watch=None) -> np.ndarray:
+    """``cross_entropy_hessian`` over parts of the images, ``watch(None)`` between them (a mean of means)."""
+    if watch is None or len(X) <= HESSIAN_PART:
+        return cross_entropy_hessian(X, P, a, b)
+    H = 0.0
+    for start in range(0, len(X), HESSIAN_PART):
+        watch(None)
+        part = slice(start, start + HESSIAN_PART)
+        H = H + cross_entropy_hessian(X[part], P[part], a, b) * len(P[part])
+    return H / len(X)
+
+
+def _hessian_reusing(
+    X: np.ndarray, P: np.ndarray, weights: tuple, ids: np.ndarray, known: tuple, watch=None
+) -> np.ndarray:
     """The loss's Hessian at ``P`` on ``weights`` (rows, classes), flat ``ids (s,)``, reusing ``known``.
 
     ``known = (ids, H)``, computed at the same ``P``: only the rows of weights new to
@@ -212,12 +290,12 @@ def _hessian_reusing(X: np.ndarray, P: np.ndarray, weights: tuple, ids: np.ndarr
     known_ids, known_H = known
     old = np.isin(ids, known_ids)
     if not old.any():
-        return cross_entropy_hessian(X, P, weights)  # the square block alone: half the work
+        return _hessian(X, P, weights, watch=watch)  # the square block alone: half the work
     H = np.empty((len(ids), len(ids)))
     where = np.searchsorted(known_ids, ids[old])
     H[np.ix_(old, old)] = known_H[np.ix_(where, where)]
     if not old.all():
-        fresh = cross_entropy_hessian(X, P, (weights[0][~old], weights[1][~old]), weights)
+        fresh = _hessian(X, P, (weights[0][~old], weights[1][~old]), weights, watch)
         H[~old] = fresh
         H[:, ~old] = fresh.T
     return H
@@ -238,7 +316,9 @@ def _working_set(w: np.ndarray, excess: np.ndarray) -> np.ndarray:
     return moves
 
 
-def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float, newton_tol: float):
+def minimize_l1(
+    core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, tol: float, newton_tol: float, watch=None
+):
     """L1 by proximal Newton from ``w0 (m,) or (m, k)``; returns the weights and the steps.
 
     Each step takes the loss's exact Hessian (``cross_entropy_hessian``) on the weights
@@ -250,13 +330,17 @@ def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, 
     objective and every zero weight meets the L1 optimality condition
     ``|loss gradient| <= lam``. ``screened_lbfgs_l1`` (ftol ``tol``) finishes what Newton
     leaves: once a step would move more than ``NEWTON_MAX`` weights (a Hessian costs
-    images x weights^2), after ``NEWTON_STEPS`` steps, or when float32 sees no fall.
+    images x weights^2), after ``NEWTON_STEPS`` steps, when float32 sees no fall, or when
+    the Hessian is too near singular to factor (lam near 0, where L1 barely holds any
+    weight back and nearly collinear pixels leave flat directions).
     """
     rows = len(w0)
     cost = np.full((rows, w0.size // rows), lam)
     cost[0] = 0.0  # the bias is not penalised
 
     def evaluate(w):  # w (m, k) -> objective, loss gradient (m, k), probabilities (n, k)
+        if watch is not None:
+            watch(None)
         loss, grad, scores = core(w.reshape(w0.shape).astype(np.float32), X, y)
         P = softmax(scores) if scores.ndim == 2 else sigmoid(scores)[:, None]
         return loss + penalty_term(w, lam, "l1")[0], grad.reshape(w.shape).astype(np.float64), P
@@ -277,10 +361,15 @@ def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, 
             break
         j, k = np.nonzero(moves)
         ids = np.flatnonzero(moves)
-        known = ids, _hessian_reusing(X, P, (j, k), ids, known)
+        known = ids, _hessian_reusing(X, P, (j, k), ids, known, watch)
         H = known[1] + np.diag(DAMPING * np.diag(known[1]) + 1e-12)
         start, g, c = w[j, k], grad[j, k], cost[j, k]
-        step = l1_quadratic(H, g - H @ start, start, c) - start
+        try:
+            step = l1_quadratic(H, g - H @ start, start, c) - start
+        except np.linalg.LinAlgError:
+            break  # not positive definite at working precision: L-BFGS-B finishes
+        if not np.all(np.isfinite(step)):
+            break
         promise = -(g @ step + c @ (np.abs(start + step) - np.abs(start)))  # the model's fall
         if done(promise):
             return w.reshape(w0.shape), steps
@@ -298,7 +387,9 @@ def minimize_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.ndarray, 
         if poor or np.abs(trial_P - P).mean() > DRIFT:  # a new Hessian, at the new point
             P, known = trial_P, fresh
         w, objective, grad = trial, trial_objective, trial_grad
+        if watch is not None:
+            watch(w.reshape(w0.shape))
         if done(promise):
             return w.reshape(w0.shape), steps
-    solved, iterations = screened_lbfgs_l1(core, lam, X, y, w.reshape(w0.shape), tol)
+    solved, iterations = screened_lbfgs_l1(core, lam, X, y, w.reshape(w0.shape), tol, watch)
     return solved, steps + iterations

@@ -94,3 +94,19 @@ def jupyterlab(root_dir: Path, token: str = "digitlab-test") -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, cwd: Path, *options: str) -> Iterator[str]:
+    """Voila serving ``notebook`` on 127.0.0.1 (lecture mode: code hidden); yields the page's URL."""
+    port = free_port()
+    executable = Path(sys.executable).with_name("voila")
+    server = serve(
+        [str(executable), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *options, str(notebook)],
+        f"http://127.0.0.1:{port}/voila/templates/lab/static/voila.js",  # answers without starting a kernel
+        cwd,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop(server)

@@ -4,11 +4,10 @@ Skipped, with the reason, where Chromium or Playwright is missing (``.ci/run`` i
 """
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
-from browser_support import free_port, jupyterlab, requires_browser, serve, stop
+from browser_support import jupyterlab, requires_browser, voila
 
 from digitlab.explorer import fit_for_lambda
 
@@ -16,56 +15,74 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_lambda_exp
 
 pytestmark = requires_browser
 
-
-def value(page, name: str) -> str:
-    return page.locator(f'td.value[data-name="{name}"]').first.inner_text()
+SWITCH_BOUND = 30.0  # seconds: a first switch to ten digits answers within this (2 s on an idle machine)
 
 
-def wait_for_value(page, name: str, old: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = value(page, name)
-        if current != old:
-            return current
-        page.wait_for_timeout(200)
-    raise AssertionError(f"{name} stayed {old!r}")
+def answer(page) -> dict:
+    """The answer on the page: its data attributes (lam, task, penalty, state) and shown numbers."""
+    return page.evaluate(
+        """() => {
+        const el = document.querySelector('.explorer-answer');
+        const out = {...el.dataset};
+        for (const td of el.querySelectorAll('.value')) out[td.dataset.name] = td.dataset.text || td.innerText;
+        out.images = [...el.querySelectorAll('img.explorer-weights')].map(img => img.src);
+        return out;
+    }"""
+    )
+
+
+def wait_for_answer(page, lam: str, task: str, penalty: str, state: str = "final", timeout: float = 60) -> dict:
+    """Wait until the page shows the answer for this request (``lam`` as the page prints it, 1.26e-03)."""
+    page.wait_for_function(
+        """want => {
+        const el = document.querySelector('.explorer-answer');
+        const lam = el && el.querySelector('.value[data-name="lambda"]');
+        return el && lam && lam.dataset.text === want.lam && el.dataset.task === want.task
+            && el.dataset.penalty === want.penalty && (want.state === 'any' || el.dataset.state === want.state);
+    }""",
+        arg={"lam": lam, "task": task, "penalty": penalty, "state": state},
+        timeout=timeout * 1e3,
+    )
+    return answer(page)
 
 
 def drive_explorer(page) -> None:
     """Move the slider with the keyboard, switch penalty and task; check the page against fit_for_lambda."""
-    page.wait_for_selector("td.value[data-name='lambda']", timeout=120_000)
-    assert value(page, "lambda") == "1.00e-03"
+    page.wait_for_selector(".explorer-answer[data-state='final']", timeout=120_000)
+    first = wait_for_answer(page, "1.00e-03", "2 vs 3", "l2")
     start = fit_for_lambda((2, 3), "l2", 1e-3)
-    assert value(page, "test accuracy") == f"{start.test_acc:.2%}"
-    image = page.locator(".widget-image").first.get_attribute("src")
+    assert first["test accuracy"] == f"{start.test_acc:.2%}"
+    assert len(first["images"]) == 1
 
     page.locator(".noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
-    lam = wait_for_value(page, "lambda", "1.00e-03")
-    assert lam == "1.26e-03"
-    moved = fit_for_lambda((2, 3), "l2", 10**-2.9)
-    page.wait_for_function(
-        "expected => document.querySelector('td.value[data-name=\"test accuracy\"]').innerText === expected",
-        arg=f"{moved.test_acc:.2%}",
-    )
-    for _ in range(10):  # rapid moves: the last one wins
+    moved = wait_for_answer(page, "1.26e-03", "2 vs 3", "l2")
+    assert moved["test accuracy"] == f"{fit_for_lambda((2, 3), 'l2', 10**-2.9).test_acc:.2%}"
+    assert moved["images"] != first["images"]
+
+    for _ in range(10):  # a burst of keypresses: the page ends on the last value
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector('td.value[data-name=\"lambda\"]').innerText === '1.26e-02'")
+    last = wait_for_answer(page, "1.26e-02", "2 vs 3", "l2")
+    page.wait_for_timeout(1500)  # nothing stale arrives after it
+    assert answer(page)["lambda"] == "1.26e-02" and answer(page)["state"] == "final"
+    assert last["test accuracy"] == f"{fit_for_lambda((2, 3), 'l2', 10**-1.9).test_acc:.2%}"
 
-    zeros = value(page, "zero weights")
     page.get_by_role("button", name="L1", exact=True).click()
-    page.wait_for_function(
-        "old => document.querySelector('td.value[data-name=\"zero weights\"]').innerText !== old", arg=zeros
-    )
-    l1 = fit_for_lambda((2, 3), "l1", 10**-1.9)
-    assert value(page, "test accuracy") == f"{l1.test_acc:.2%}"
-    assert page.locator(".widget-image").first.get_attribute("src") != image
+    l1 = wait_for_answer(page, "1.26e-02", "2 vs 3", "l1")
+    solution = fit_for_lambda((2, 3), "l1", 10**-1.9)
+    assert l1["test accuracy"] == f"{solution.test_acc:.2%}"
+    assert l1["weights exactly 0"] == f"{solution.zero_count:,} of 784"
+    assert l1["images"] != last["images"]
 
-    test_acc = value(page, "test accuracy")
-    page.locator(".widget-dropdown select").first.select_option(label="all ten digits")
-    wait_for_value(page, "test accuracy", test_acc, timeout=120)
-    ten = fit_for_lambda("all", "l1", 10**-1.9)
-    assert abs(float(value(page, "test accuracy").rstrip("%")) - 100 * ten.test_acc) < 0.5
+    started = time.monotonic()
+    page.locator(".explorer-root .widget-dropdown select").first.select_option(label="all ten digits")
+    wait_for_answer(page, "1.26e-02", "all ten digits", "l1", state="any", timeout=SWITCH_BOUND)
+    assert time.monotonic() - started < SWITCH_BOUND
+    ten = wait_for_answer(page, "1.26e-02", "all ten digits", "l1", timeout=120)
+    expected = fit_for_lambda("all", "l1", 10**-1.9)
+    assert abs(float(ten["test accuracy"].rstrip("%")) - 100 * expected.test_acc) < 0.5
+    assert len(ten["images"]) == 10
+    assert page.locator(".explorer-root select:visible").count() == 1  # the task alone: no digit dropdowns
     assert page.locator(".explorer-error").count() == 0
 
 
@@ -79,29 +96,29 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         for _attempt in range(3):  # a cold JupyterLab sometimes drops the first Run All
+            if page.locator(".jp-Dialog").count():  # a dialog of a loaded JupyterLab (a kernel busy, say)
+                page.keyboard.press("Escape")
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
             try:
-                page.wait_for_selector("td.value[data-name='lambda']", timeout=60_000)
+                page.wait_for_selector(".explorer-answer", timeout=60_000)
                 break
             except PlaywrightTimeout:
                 continue
         drive_explorer(page)
+        assert page.locator("p", has_text="In this notebook you will:").first.is_visible()  # the whole notebook
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
 
 
-def test_explorer_in_voila(browser, tmp_path):
-    port = free_port()
-    voila = Path(sys.executable).with_name("voila")
-    server = serve(
-        [str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(NOTEBOOK)],
-        f"http://127.0.0.1:{port}/",
-        tmp_path,
-    )
-    try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
-        drive_explorer(page)
+def test_explorer_in_voila_lecture_mode(browser, tmp_path):
+    with voila(NOTEBOOK, tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(url, timeout=180_000)
+        page.wait_for_selector(".explorer-answer[data-state='final']", timeout=120_000)
+        root = page.locator(".explorer-root").bounding_box()
+        assert root["y"] < 60 and root["width"] <= 1280  # the explorer first, filling the screen's width
+        assert not page.locator("p", has_text="In this notebook you will:").first.is_visible()  # not the intro
+        assert page.locator(".noUi-target").bounding_box()["width"] >= 600  # a wide slider
         assert page.locator("text=explorer = Explorer()").count() == 0  # lecture mode: no code on the page
-    finally:
-        stop(server)
+        drive_explorer(page)
+        page.screenshot(path=str(tmp_path / "voila.png"))

@@ -104,6 +104,17 @@ def test_path_start_follows_the_line_through_the_two_nearest_solutions():
     np.testing.assert_array_equal(far, w_b)  # too far to extrapolate: the nearest solution
 
 
+def test_every_explorer_answer_is_within_the_gap_of_the_optimum():
+    from digitlab.lambda_path import GAP, SLIDER_LAMS
+
+    cache = PathCache()
+    for task, penalty in (((2, 3), "l2"), ((2, 3), "l1"), ("all", "l2")):
+        for lam in SLIDER_LAMS[[30, 29, 28, 23]]:  # 1e-2, then steps and a drag of half a decade
+            answer = cache.solve(task, penalty, float(lam))
+            best = fit_for_lambda(task, penalty, float(lam), warm_start=answer.w, tol=1e-12).objective
+            assert (answer.objective - best) / best <= GAP, (task, penalty, lam)
+
+
 def test_warm_start_agrees_with_a_cold_solve():
     cache = PathCache()
     for lam in (1e-1, 3e-2, 1e-2):
@@ -114,79 +125,266 @@ def test_warm_start_agrees_with_a_cold_solve():
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "kwargs", "error", "message"),
     [
-        (((3, 3), "l2", 1e-3), "different digits"),
-        (((2, 3), "l0", 1e-3), "penalty"),
-        (((2, 3), "l2", -1.0), "lam="),
-        (("some", "l2", 1e-3), "neither a digit pair"),
+        (((3, 3), "l2", 1e-3), {}, ValueError, "different digits"),
+        (((2, 3), "l0", 1e-3), {}, ValueError, "penalty"),
+        (((2, 3), "l2", -1.0), {}, ValueError, "lam="),
+        (((2, 3), "l2", float("nan")), {}, ValueError, "lam="),
+        (((2, 3), "l2", float("inf")), {}, ValueError, "lam="),
+        (((2, 3), "l2", "0.1"), {}, TypeError, "lam="),
+        (((2, 3), "l2", True), {}, TypeError, "lam="),
+        (("some", "l2", 1e-3), {}, ValueError, "neither a digit pair"),
+        (("23", "l2", 1e-3), {}, ValueError, "neither a digit pair"),
+        (((2.7, 3.2), "l2", 1e-3), {}, ValueError, "whole numbers"),
+        (((2, 3, 4), "l2", 1e-3), {}, ValueError, "neither a digit pair"),
+        (((2, 3), "l2", 1e-3), {"warm_start": np.full(785, np.nan)}, ValueError, "warm_start holds 785 NaN"),
+        (((2, 3), "l2", 1e-3), {"warm_start": np.zeros(784)}, ValueError, "warm_start has shape"),
+        (((2, 3), "l2", 1e-3), {"warm_start": "zeros"}, TypeError, "warm_start"),
+        (("all", "l2", 1e-3), {"warm_start": np.zeros(785)}, ValueError, r"needs \(785, 10\)"),
+        (((2, 3), "l2", 1e-3), {"tol": -1}, ValueError, "tol=-1"),
+        (((2, 3), "l2", 1e-3), {"tol": 0}, ValueError, "tol=0"),
+        (((2, 3), "l2", 1e-3), {"tol": float("nan")}, ValueError, "tol=nan"),
+        (((2, 3), "l2", 1e-3), {"tol": "1e-6"}, TypeError, "tol="),
     ],
 )
-def test_bad_requests_are_refused(args, message):
-    with pytest.raises(ValueError, match=message):
-        fit_for_lambda(*args)
+def test_bad_requests_are_refused_naming_the_argument(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fit_for_lambda(*args, **kwargs)
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-8, 1e-7])
+def test_l1_at_lambda_near_zero_is_solved(lam):
+    # once LinAlgError: the Newton model's Hessian is not positive definite at working precision
+    solution = fit_for_lambda((3, 5), "l1", lam)
+    X, y = task_splits((3, 5)).train
+    _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y)
+    body, g = solution.w[1:], grad[1:]
+    zero = (body == 0) & X[:, 1:].any(axis=0)  # pixels training lights, held at zero
+    assert np.all(np.isfinite(solution.w)) and solution.train_acc > 0.97
+    assert not zero.any() or np.abs(g[zero]).max() <= max(lam * 1.01, 1e-6)
+
+
+def test_path_cache_is_bounded_least_recently_used_first():
+    cache = PathCache(max_solutions=3)
+    lams = [1e-1, 10**-1.1, 10**-1.2]
+    for lam in lams:
+        cache.solve((0, 1), "l2", lam)
+    cache.get((0, 1), "l2", lams[0])  # used again: now the most recent
+    cache.solve((0, 1), "l2", 10**-1.3)
+    assert len(cache) == 3
+    assert cache.get((0, 1), "l2", lams[1]) is None  # the least recently used went
+    assert cache.get((0, 1), "l2", lams[0]) is not None
+    with pytest.raises(ValueError, match="max_solutions"):
+        PathCache(max_solutions=0)
+
+
+def test_a_slider_value_finds_the_solution_computed_for_its_position():
+    from digitlab.lambda_path import SLIDER_LAMS
+
+    cache = PathCache()
+    cache.solve((0, 1), "l2", float(SLIDER_LAMS[20]))
+    slider_value = 10 ** (-5 + 0.1 * 20 + 1e-13)  # what a page's slider sends may differ in the last digits
+    assert slider_value != SLIDER_LAMS[20] and cache.get((0, 1), "l2", slider_value) is not None
 
 
 def test_latest_wins_collapses_queued_requests():
     import threading
 
-    release, seen = threading.Event(), []
+    started, release, seen = threading.Event(), threading.Event(), []
 
     def work(request):
         if request == 0:
-            release.wait(5)
+            started.set()
+            release.wait(5)  # busy, and not asking whether to go on
         seen.append(request)
 
     runner = LatestWins(work, on_error=lambda exc: seen.append(exc))
     runner.submit(0)
+    assert started.wait(5)
     for request in range(1, 6):
         runner.submit(request)
     release.set()
     runner.wait()
     assert seen == [0, 5]
+    runner.close()
 
 
-def test_widget_updates_image_and_numbers_when_controls_change():
-    explorer = Explorer()
-    image, numbers, curve = explorer.image.value, explorer.numbers.value, explorer.curve.value
-    assert "97" in numbers or "98" in numbers  # 2 vs 3 at lambda 1e-3
+def test_latest_wins_abandons_the_work_in_flight_for_a_newer_request():
+    import threading
+
+    from digitlab.explorer import Abandoned
+
+    started, finished = threading.Event(), []
+    runner = None
+
+    def work(request):
+        if request == "slow":
+            started.set()
+            while True:  # a solver's iterations, each asking whether to go on
+                runner.check()
+                threading.Event().wait(0.01)
+        finished.append(request)
+
+    runner = LatestWins(work, on_error=lambda exc: finished.append(exc))
+    runner.submit("slow")
+    assert started.wait(5)
+    runner.submit("new")
+    runner.wait(5)
+    assert finished == ["new"]  # the slow one was dropped, silently (Abandoned is no error)
+    runner.close()
+    assert not runner.alive()
+    runner.submit("after close")
+    assert finished == ["new"]
+    assert issubclass(Abandoned, Exception)
+
+
+def value(html: str, name: str) -> str:
+    import re
+
+    return re.search(rf'data-name="{re.escape(name)}"[^>]*>([^<]*)<', html).group(1)
+
+
+def test_widget_updates_the_answer_when_controls_change():
+    explorer = Explorer(ahead=False)
+    answer, curve = explorer.answer.value, explorer.curve.value
+    assert 'data-state="final"' in answer and 'data-lam="1.000000e-03"' in answer
+    assert value(answer, "test accuracy") == f"{fit_for_lambda((2, 3), 'l2', 1e-3).test_acc:.2%}"
+    assert answer.count("<img") == 1 and "3 (red) against 2 (blue)" in answer
     explorer.lam.value = 0.1
     explorer.runner.wait()
-    assert explorer.image.value != image and explorer.numbers.value != numbers
+    assert explorer.answer.value != answer and 'data-lam="1.000000e-01"' in explorer.answer.value
     assert 'data-lam="1.000e-01"' in explorer.curve.value and explorer.curve.value != curve
     explorer.penalty.value = "l1"
     explorer.runner.wait()
     solution = fit_for_lambda((2, 3), "l1", 0.1)
-    assert f"{solution.test_acc:.2%}" in explorer.numbers.value
+    assert value(explorer.answer.value, "test accuracy") == f"{solution.test_acc:.2%}"
+    assert value(explorer.answer.value, "weights exactly 0") == f"{solution.zero_count:,} of 784"
     explorer.a.value = 7
     explorer.runner.wait()
-    assert f"{fit_for_lambda((7, 3), 'l1', 0.1).test_acc:.2%}" in explorer.numbers.value
+    assert value(explorer.answer.value, "test accuracy") == f"{fit_for_lambda((7, 3), 'l1', 0.1).test_acc:.2%}"
     explorer.b.value = 7  # the same digit twice: a clear message, the last display kept
     explorer.runner.wait()
     assert "two different digits" in explorer.status.value
+    explorer.mode.value = "all"
+    assert explorer.a.layout.display == "none" and explorer.b.layout.display == "none"  # only what applies
+    explorer.runner.wait()
+    assert explorer.answer.value.count("<img") == 10 and "digit 9" in explorer.answer.value
     explorer.restart()
     explorer.runner.wait()
     assert explorer.status.value == "" and explorer.request() == ((2, 3), "l2", 1e-3)
+    assert explorer.a.layout.display is None
+    explorer.close()
+
+
+def test_a_long_solve_shows_its_iterates_marked_refining(monkeypatch):
+    import digitlab.explorer as page
+
+    monkeypatch.setattr(page, "REFINE_AFTER", 0.0)
+    monkeypatch.setattr(page, "REFINE_EVERY", 0.0)
+    explorer = Explorer(ahead=False)
+    states = []
+    explorer.answer.observe(lambda change: states.append(change["new"]), names="value")
+    explorer.mode.value = "all"
+    explorer.runner.wait()
+    refining = [s for s in states if 'data-state="refining"' in s]
+    assert refining and all('data-task="all ten digits"' in s and "refining&hellip;" in s for s in refining)
+    assert 'data-state="final"' in states[-1] and "refining" not in states[-1]
+    explorer.close()
+
+
+def test_the_path_is_computed_ahead_while_nobody_moves():
+    import time
+
+    from digitlab.lambda_path import SLIDER_LAMS
+
+    explorer = Explorer()
+    here = int(np.argmin(np.abs(SLIDER_LAMS - 1e-3)))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and explorer.cache.get((2, 3), "l2", float(SLIDER_LAMS[here - 1])) is None:
+        time.sleep(0.05)
+    explorer.lam.value = float(SLIDER_LAMS[here - 1])
+    explorer.runner.wait()
+    assert 'data-solve-ms="0.0"' in explorer.answer.value  # answered from the path, no solve
+    explorer.close()
+
+
+def test_close_stops_the_worker_and_abandons_a_solve_in_flight():
+    import time
+
+    explorer = Explorer(ahead=False)
+    explorer.mode.value = "all"  # a cold ten-digit solve: seconds
+    explorer.lam.value = 1e-5
+    time.sleep(0.3)
+    started = time.perf_counter()
+    explorer.close()
+    assert time.perf_counter() - started < 2.0 and not explorer.runner.alive()
+    solved = len(explorer.cache)
+    explorer.lam.value = 1e-2  # a change after closing is not solved
+    time.sleep(0.2)
+    assert len(explorer.cache) == solved and explorer.closed
+
+
+def test_closing_the_widget_closes_the_explorer():
+    explorer = Explorer()
+    explorer.widget.close()
+    assert explorer.closed and not explorer.runner.alive()
+    assert explorer.lam.comm is None  # the controls are closed too
 
 
 def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
-    explorer = Explorer()
+    explorer = Explorer(ahead=False)
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(explorer.cache, "solve", broken)
     explorer.lam.value = 0.01
     explorer.runner.wait()
     assert "solver exploded" in explorer.status.value
+    explorer.close()
 
 
-def test_scipy_blas_runs_on_one_thread_only_inside_the_solver():
-    from digitlab.solvers import _scipy_blas, scipy_blas_on_one_thread
+def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
+    import threading
 
-    libraries = _scipy_blas()
-    assert libraries, "SciPy's own BLAS was not found"
+    from digitlab.solvers import _blas, _scipy_blas, blas_on_one_thread
+
+    libraries = _blas()
+    assert _scipy_blas() and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
     before = [lib.num_threads for lib in libraries]
-    with scipy_blas_on_one_thread():
+    with blas_on_one_thread():
+        assert all(lib.num_threads == 1 for lib in libraries)
+        with blas_on_one_thread():  # re-entrant
+            pass
         assert all(lib.num_threads == 1 for lib in libraries)
     assert [lib.num_threads for lib in libraries] == before
+    explorer = Explorer(ahead=False)  # the explorer holds one thread from the main thread while it lives
+    assert all(lib.num_threads == 1 for lib in libraries)
+    explorer.close()
+    assert [lib.num_threads for lib in libraries] == before
+
+    def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
+        with blas_on_one_thread():
+            pass
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert [lib.num_threads for lib in libraries] == before
+
+
+def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
+    import io
+
+    from matplotlib.image import imread
+
+    from digitlab.explorer import tile_png
+
+    w = np.zeros(784)
+    w[0], w[1] = 2.0, -2.0
+    image = imread(io.BytesIO(tile_png(w, vmax=2.0)))
+    assert image.shape[:2] == (28, 28)
+    red, blue, white = image[0, 0, :3], image[0, 1, :3], image[5, 5, :3]
+    assert red[0] > 0.3 > red[2] and blue[2] > 0.3 > blue[0]
+    assert np.all(white > 0.95)
