@@ -25,12 +25,15 @@ from .kernels import logistic_loss, penalty_term, softmax, softmax_loss
 
 __all__ = [
     "CheckFailed",
+    "check_accuracy",
     "check_annealed_rate",
     "check_confusion_matrix",
     "check_descent_step",
     "check_gradient_descent",
+    "check_lambda_choice",
     "check_learning_rate",
     "check_logistic_loss",
+    "check_minibatches",
     "check_numeric_gradient",
     "check_penalty",
     "check_soft_threshold",
@@ -409,6 +412,73 @@ def check_confusion_matrix(confusion_fn: Callable, *, seed: int = 0, n: int = 50
     if _close(C, expected / n) or _close(C, expected / expected.sum(axis=1, keepdims=True)):
         raise CheckFailed(f"{part}: the entries are fractions; count images (integers)")
     raise CheckFailed(f"{part}: C[i, j] must count the images of true label i predicted as j")
+
+
+def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch_size: int = 5) -> str:
+    """Check ``batches_fn(n, batch_size, rng) -> list of index arrays``: one epoch's shuffled mini-batches.
+
+    Every index 0..n-1 exactly once, batches of ``batch_size`` (the last may be smaller, never dropped), in
+    a new random order each epoch.
+    """
+    part = "mini-batches"
+    rng = np.random.default_rng(seed)
+    epochs = [[np.asarray(b) for b in _call(part, batches_fn, n, batch_size, rng)] for _ in range(2)]
+    for batches in epochs:
+        if not batches or any(b.ndim != 1 for b in batches):
+            raise CheckFailed(f"{part}: return a list of 1-D index arrays, one per batch")
+        everything = np.concatenate(batches)
+        if len(everything) < n and sorted(set(everything.tolist())) == sorted(everything.tolist()):
+            raise CheckFailed(f"{part}: {n - len(everything)} image(s) left out: keep the last, smaller batch")
+        if sorted(everything.tolist()) != list(range(n)):
+            raise CheckFailed(f"{part}: every image must appear exactly once per epoch (a permutation of 0..n-1)")
+        sizes = [len(b) for b in batches]
+        if any(size != batch_size for size in sizes[:-1]) or sizes[-1] > batch_size:
+            raise CheckFailed(f"{part}: batch sizes {sizes}; expected {batch_size} each, the last one possibly fewer")
+    if all(np.array_equal(np.concatenate(e), np.arange(n)) for e in epochs):
+        raise CheckFailed(f"{part}: the images come in their stored order: shuffle them (rng.permutation(n))")
+    if np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1])):
+        raise CheckFailed(f"{part}: two epochs see the same order: draw a new permutation every epoch from rng")
+    return _passes(part, f"n={n}, batch_size={batch_size}, reshuffled each epoch")
+
+
+def check_lambda_choice(choose_fn: Callable, *, seed: int = 0) -> str:
+    """Check ``choose_fn(lams, holdout_acc, test_acc) -> lam``: the best hold-out accuracy (ties: the larger lam).
+
+    The test accuracy is passed too, as a temptation: choosing by it makes the test score optimistic.
+    """
+    part = "choosing lambda"
+    rng = np.random.default_rng(seed)
+    lams = np.array([0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001])
+    holdout = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
+    test = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
+    tie = int(rng.integers(0, len(lams) - 1))
+    holdout[[tie, tie + 1]] = holdout.max() + 0.001  # two lams tie on the best hold-out accuracy
+    test[[tie, tie + 1]] = holdout.min() - 0.01  # where the test set disagrees
+    chosen = _scalar(part, "the chosen lambda", _call(part, choose_fn, lams.copy(), holdout.copy(), test.copy()))
+    if np.isclose(chosen, lams[tie]):
+        return _passes(part, f"lam={lams[tie]:g}: best hold-out accuracy, the larger of two equals")
+    if np.isclose(chosen, lams[np.argmax(test)]):
+        raise CheckFailed(f"{part}: chosen by the test accuracy; the test set must not choose anything: use hold-out")
+    if np.isclose(chosen, lams[tie + 1]):
+        raise CheckFailed(f"{part}: of two equal hold-out accuracies, take the larger lambda (the simpler model)")
+    raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {lams[tie]:g}; got {chosen:g}")
+
+
+def check_accuracy(predict_fn: Callable, X: np.ndarray, y: np.ndarray, target: float, what: str = "test") -> str:
+    """Check that ``predict_fn(X) -> labels (n,)`` reaches ``target`` accuracy on ``X (n, d)``, ``y (n,)``."""
+    part = f"{what} accuracy"
+    labels = np.asarray(_call(part, predict_fn, X))
+    if labels.shape != y.shape:
+        raise CheckFailed(
+            f"{part}: the predictions have shape {labels.shape}, expected {y.shape} (one label per image)"
+        )
+    correct = int(np.sum(labels == y))
+    if correct < target * len(y):
+        raise CheckFailed(
+            f"{part}: {correct}/{len(y)} = {correct / len(y):.2%}, below the target {target:.0%}; check the learning "
+            "rate and the number of epochs, and that training used the training split"
+        )
+    return _passes(part, f"{correct}/{len(y)} = {correct / len(y):.2%} >= {target:.0%}")
 
 
 def working(student: Callable, check: Callable[[Callable], str], reference: Callable) -> Callable:

@@ -138,6 +138,22 @@ def descend(loss_fn, w0, lr, epochs, holdout_acc, patience, *, keep_best=True, s
     return (best_w, best_epoch) if keep_best else (w, best_epoch)
 
 
+def batches(n, batch_size, rng, *, shuffle=True, drop_last=False):
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
+
+
+def same_order_every_epoch(n, batch_size, rng):
+    return batches(n, batch_size, np.random.default_rng(0))
+
+
+def choose(lams, holdout, test, *, by=None, prefer_small=False):
+    scores = holdout if by is None else by(holdout, test)
+    best = np.flatnonzero(scores == scores.max())
+    return lams[best[-1] if prefer_small else best[0]]
+
+
 def not_done(*args):
     raise NotImplementedError
 
@@ -171,6 +187,11 @@ WRONG = [
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 * (1 + t / T), ["grows"]),
     (checks.check_soft_threshold, lambda w, t: np.r_[w[0], w[1:] - t * np.sign(w[1:])], ["cross zero", "clamp"]),
     (checks.check_soft_threshold, lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0), ["bias"]),
+    (checks.check_minibatches, lambda n, b, rng: batches(n, b, rng, shuffle=False), ["shuffle"]),
+    (checks.check_minibatches, lambda n, b, rng: batches(n, b, rng, drop_last=True), ["left out", "last"]),
+    (checks.check_minibatches, same_order_every_epoch, ["new permutation every epoch"]),
+    (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, by=lambda h, t: t), ["test", "hold-out"]),
+    (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, prefer_small=True), ["larger lambda"]),
 ]
 
 
@@ -207,6 +228,8 @@ RIGHT = [
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + t / T), {"eta0": 27.0, "T": 5.0}),
     (checks.check_soft_threshold, right_soft_threshold, {"d": 20, "t": 0.05}),
     (checks.check_confusion_matrix, right_confusion, {"n": 200, "k": 10}),
+    (checks.check_minibatches, batches, {"n": 100, "batch_size": 10}),
+    (checks.check_lambda_choice, choose, {}),
 ]
 
 
@@ -238,6 +261,14 @@ def test_learning_rate_above_two_over_l_is_refused(splits):
     assert "passes" in checks.check_learning_rate(0.15, pair.train.X)
     with pytest.raises(CheckFailed, match="2 / L"):
         checks.check_learning_rate(5.0, pair.train.X)
+
+
+def test_accuracy_below_the_target_says_by_how_much(splits):
+    pair = dl.digit_pair(splits, 2, 3)
+    fit = dl.fit_logistic(pair, epochs=3)
+    assert "passes" in checks.check_accuracy(lambda X: dl.logistic_predict(fit.w, X), *pair.test, target=0.95)
+    with pytest.raises(CheckFailed, match=r"/\d+ = .*below the target 99%"):
+        checks.check_accuracy(lambda X: np.zeros(len(X), dtype=int), *pair.test, target=0.99)
 
 
 def test_working_falls_back_on_the_reference_and_says_so(capsys):
