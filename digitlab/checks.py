@@ -47,6 +47,10 @@ __all__ = [
 class CheckFailed(AssertionError):
     """A student's function does not do what the part asks; the message says what is wrong."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows: the message alone, not the checks' own frames."""
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
 
 # ---------------------------------------------------------------------------------------------- plumbing
 
