@@ -1,0 +1,498 @@
+"""Feedback for coursework: check a student's function and say, in plain words, what is wrong.
+
+Each ``check_*`` function calls the student's code on small problems drawn from a seed, compares it with
+digitlab's own kernels (the references) and either returns a one-line "passes" message or raises
+``CheckFailed`` (an ``AssertionError``, so a failed check fails an nbgrader test cell) whose message names
+the mistake students really make: summing where the loss is averaged, penalising the bias, a flipped sign,
+a softmax that overflows, weights transposed, a step that climbs, early stopping that keeps the last
+weights. A part not yet done (``raise NotImplementedError``) is reported as such. The visible checks in
+an assignment use the defaults; hidden tests call the same checks with other seeds and shapes, so an
+answer that only reproduces the visible numbers fails them.
+
+``working(student, reference)`` lets a later part go on with digitlab's kernel while an earlier part is
+still failing. Everything here runs in well under a second. Introduced with the coursework
+(``coursework/README.md``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from .kernels import logistic_loss, penalty_term, softmax, softmax_loss
+
+__all__ = [
+    "CheckFailed",
+    "check_accuracy",
+    "check_annealed_rate",
+    "check_confusion_matrix",
+    "check_descent_step",
+    "check_gradient_descent",
+    "check_lambda_choice",
+    "check_learning_rate",
+    "check_logistic_loss",
+    "check_minibatches",
+    "check_numeric_gradient",
+    "check_penalty",
+    "check_soft_threshold",
+    "check_softmax",
+    "check_softmax_jacobian",
+    "check_softmax_loss",
+    "working",
+]
+
+
+class CheckFailed(AssertionError):
+    """A student's function does not do what the part asks; the message says what is wrong."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows: the message alone, not the checks' own frames."""
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
+
+# ---------------------------------------------------------------------------------------------- plumbing
+
+
+def _call(part: str, fn: Callable, *args):
+    """Call the student's function; 'not done yet' and crashes become a ``CheckFailed`` naming the part."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # overflow in exp and friends: reported, not printed
+            return fn(*args)
+    except NotImplementedError:
+        raise CheckFailed(f"{part}: not done yet (replace `raise NotImplementedError` with your code)") from None
+    except RuntimeWarning as warning:
+        raise CheckFailed(
+            f"{part}: NumPy warned {str(warning)!r}: an intermediate overflowed or divided by zero; "
+            "compute it the stable way (subtract the row maximum before exp, use np.logaddexp)"
+        ) from None
+    except Exception as error:  # noqa: BLE001 - any crash of the student's code is feedback, not a check bug
+        raise CheckFailed(f"{part}: your function raised {type(error).__name__}: {error}") from None
+
+
+def _pair(part: str, result, names: str = "(loss, grad)") -> tuple:
+    """The student's pair of results, else a message saying what the function must return."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise CheckFailed(f"{part}: the function must return two things, {names}; got {type(result).__name__}")
+    return tuple(result)
+
+
+def _as_array(part: str, what: str, value, shape: tuple) -> np.ndarray:
+    """The student's array, of the expected shape, else a message about its shape."""
+    value = np.asarray(value)
+    if value.shape == shape:
+        return value.astype(np.float64)
+    if value.shape == shape[::-1] and len(shape) == 2:
+        raise CheckFailed(f"{part}: {what} has shape {value.shape}, expected {shape}: it is transposed")
+    raise CheckFailed(f"{part}: {what} has shape {value.shape}, expected {shape}")
+
+
+def _scalar(part: str, what: str, value) -> float:
+    """The student's number as a float, else a message saying it is not one number."""
+    if np.size(value) != 1:
+        raise CheckFailed(f"{part}: {what} must be one number; got an array of shape {np.shape(value)}")
+    return float(np.asarray(value).ravel()[0])
+
+
+def _close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _scaled(student: np.ndarray, reference: np.ndarray, factor: float) -> bool:
+    """``student == factor * reference`` (and the reference is not zero, so the test means something)."""
+    return bool(np.any(np.abs(reference) > 1e-8)) and _close(student, factor * reference)
+
+
+def _passes(part: str, detail: str = "") -> str:
+    return f"{part}: passes" + (f" ({detail})" if detail else "")
+
+
+def _problem(seed: int, n: int, d: int, k: int | None = None):
+    """Random ``X (n, d)`` with the bias column of ones, labels and weights of a size that matters."""
+    rng = np.random.default_rng(seed)
+    X = np.hstack([np.ones((n, 1)), rng.random((n, d - 1))])
+    if k is None:
+        return X, rng.integers(0, 2, n), rng.normal(0, 0.5, d)
+    y = rng.permutation(np.arange(n) % k)  # every class present
+    return X, y, rng.normal(0, 0.5, (d, k))
+
+
+# ------------------------------------------------------------------------------------------- the losses
+
+
+def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
+    """Compare an unregularised loss and gradient with the reference; raise naming the mistake."""
+    if not np.isfinite(loss):
+        raise CheckFailed(f"{part}: the loss is {loss}; compute it the stable way (np.logaddexp, log-sum-exp)")
+    if not _close(loss, ref_loss):
+        if _close(loss, n * ref_loss):
+            raise CheckFailed(f"{part}: the loss is {n} times too large: it sums over the images; average it (mean)")
+        if _close(loss, -ref_loss):
+            raise CheckFailed(f"{part}: the loss has the wrong sign: cross-entropy is -sum(y log p), positive")
+        raise CheckFailed(f"{part}: the loss is {loss:.6g}, expected {ref_loss:.6g}")
+    grad = _as_array(part, "the gradient", grad, w_shape)
+    if _close(grad, ref_grad):
+        return
+    if _scaled(grad, ref_grad, n):
+        raise CheckFailed(f"{part}: the gradient is {n} times too large: it sums over the images; divide by n")
+    if _scaled(grad, ref_grad, -1):
+        raise CheckFailed(f"{part}: the gradient has the wrong sign: it points downhill; the gradient is X^T (p - y)")
+    raise CheckFailed(
+        f"{part}: the loss is right but the gradient is not (largest difference "
+        f"{np.max(np.abs(grad - ref_grad)):.3g}); check it against finite differences"
+    )
+
+
+def check_logistic_loss(logistic_loss_fn: Callable, *, seed: int = 0, n: int = 7, d: int = 5) -> str:
+    """Check ``logistic_loss_fn(w, X, y) -> (loss, grad)``: the mean binary cross-entropy (eq. 1, 5).
+
+    ``w (d,)``, ``X (n, d)``, ``y (n,)`` in {0, 1}; also tries scores of 800, where an unstable
+    sigmoid or log overflows.
+    """
+    part = "logistic loss"
+    X, y, w = _problem(seed, n, d)
+    loss, grad = _pair(part, _call(part, logistic_loss_fn, w.copy(), X, y))
+    ref_loss, ref_grad = logistic_loss(w, X, y)
+    _diagnose_loss(part, _scalar(part, "the loss", loss), grad, ref_loss, ref_grad, n, w.shape)
+    big = np.full(d, 800.0 / d)  # every score 800 / d * (1 + sum of pixels): far past exp's range
+    loss = _scalar(part, "the loss", _pair(part, _call(part, logistic_loss_fn, big, X, y))[0])
+    ref_loss, _ = logistic_loss(big, X, y)
+    if not np.isfinite(loss) or not _close(loss, ref_loss, rtol=1e-6):
+        raise CheckFailed(
+            f"{part}: at scores near 800 the loss is {loss}, expected {ref_loss:.6g}: log(sigmoid(z)) overflows; "
+            "use log(1 + e^z) - y z = np.logaddexp(0, z) - y * z"
+        )
+    return _passes(part, f"n={n}, d={d}, and stable at scores of 800")
+
+
+def check_softmax(softmax_fn: Callable, *, seed: int = 0, n: int = 6, k: int = 4) -> str:
+    """Check ``softmax_fn(a) -> p`` row-wise for ``a (n, k)``: rows sum to 1, no overflow at 1000 (eq. 10)."""
+    part = "softmax"
+    a = np.random.default_rng(seed).normal(0, 2, (n, k))
+    p = _as_array(part, "the result", _call(part, softmax_fn, a.copy()), (n, k))
+    if not _close(p, softmax(a)):
+        if _close(p.sum(axis=0), 1):
+            raise CheckFailed(f"{part}: the columns sum to 1, not the rows: normalise along axis=1 (keepdims=True)")
+        if not _close(p.sum(axis=1), 1):
+            raise CheckFailed(f"{part}: the rows do not sum to 1: divide each exp by its row's sum")
+        raise CheckFailed(f"{part}: the probabilities differ from exp(a) / sum exp(a) per row")
+    huge = a + 1000.0
+    p = np.asarray(_call(part, softmax_fn, huge.copy()), dtype=np.float64)
+    if not np.all(np.isfinite(p)) or not _close(p, softmax(huge)):
+        raise CheckFailed(f"{part}: scores of 1000 give nan: exp overflows; subtract each row's maximum first")
+    return _passes(part, f"({n}, {k}), rows sum to 1, stable at scores of 1000")
+
+
+def check_softmax_jacobian(jacobian_fn: Callable, *, seed: int = 0, k: int = 5) -> str:
+    """Check ``jacobian_fn(p) -> J (k, k)``, ``J[i, j] = d p_i / d a_j = p_i ([i == j] - p_j)`` (eq. 13, 14)."""
+    part = "softmax Jacobian"
+    p = softmax(np.random.default_rng(seed).normal(0, 1, k))
+    J = _as_array(part, "the Jacobian", _call(part, jacobian_fn, p.copy()), (k, k))
+    reference = np.diag(p) - np.outer(p, p)
+    if _close(J, reference):
+        return _passes(part, f"k={k}")
+    if _close(J, -reference):
+        raise CheckFailed(f"{part}: every entry has the wrong sign: d p_i / d a_j = p_i ([i == j] - p_j)")
+    if _close(np.diag(J), np.diag(reference)):
+        raise CheckFailed(f"{part}: the diagonal is right, the rest is not: off the diagonal it is -p_i p_j")
+    if _close(J - np.diag(np.diag(J)), reference - np.diag(np.diag(reference))):
+        raise CheckFailed(f"{part}: off the diagonal is right, the diagonal is not: on it, p_i (1 - p_i)")
+    raise CheckFailed(f"{part}: the Jacobian differs from diag(p) - p p^T")
+
+
+def check_softmax_loss(softmax_loss_fn: Callable, *, seed: int = 0, n: int = 8, d: int = 5, k: int = 3) -> str:
+    """Check ``softmax_loss_fn(W, X, y) -> (loss, grad)``: the mean cross-entropy over k classes (eq. 9, 15).
+
+    ``W (d, k)``, ``X (n, d)``, ``y (n,)`` integer labels; also tries scores of 1000.
+    """
+    part = "softmax loss"
+    X, y, W = _problem(seed, n, d, k)
+    loss, grad = _pair(part, _call(part, softmax_loss_fn, W.copy(), X, y))
+    ref_loss, ref_grad = softmax_loss(W, X, y)
+    _diagnose_loss(part, _scalar(part, "the loss", loss), grad, ref_loss, ref_grad, n, W.shape)
+    big = W * 1000.0
+    loss = _scalar(part, "the loss", _pair(part, _call(part, softmax_loss_fn, big, X, y))[0])
+    ref_loss, _ = softmax_loss(big, X, y)
+    if not np.isfinite(loss) or not _close(loss, ref_loss):
+        raise CheckFailed(
+            f"{part}: with scores near 1000 the loss is {loss}, expected {ref_loss:.6g}: the softmax overflows; "
+            "subtract each row's maximum score (log-sum-exp) before exp"
+        )
+    return _passes(part, f"n={n}, d={d}, k={k}, and stable at scores of 1000")
+
+
+def check_penalty(penalty_fn: Callable, penalty: str, *, seed: int = 0, d: int = 6, lam: float = 0.3) -> str:
+    """Check ``penalty_fn(w, lam) -> (value, grad)`` for ``lam * C(w)``, C the L2 or L1 term, bias row 0 free.
+
+    ``w (d,)`` or ``(d, k)``; the gradient is ``2 lam w`` (L2) or ``lam sign w`` (L1) off the bias.
+    """
+    part = f"{penalty.upper()} penalty"
+    w = np.random.default_rng(seed).normal(0, 1, d)
+    w[0] = 1.5  # a bias weight large enough that penalising it shows
+    value, grad = _pair(part, _call(part, penalty_fn, w.copy(), lam), "(value, grad)")
+    value = _scalar(part, "the value", value)
+    ref_value, ref_grad = penalty_term(w, lam, penalty)
+    grad = _as_array(part, "the gradient", grad, w.shape)
+    if _close(value, ref_value) and _close(grad, ref_grad):
+        return _passes(part, f"d={d}, lam={lam}, bias not penalised")
+    bias_value = lam * (w[0] ** 2 if penalty == "l2" else abs(w[0]))
+    if _close(value, ref_value + bias_value) or (abs(grad[0]) > 1e-12 and _close(grad[1:], ref_grad[1:])):
+        raise CheckFailed(f"{part}: the bias weight w[0] is penalised; leave row 0 out of C(w) and its gradient")
+    if not _close(value, ref_value):
+        if penalty == "l1" and _close(value, lam * np.sum(w[1:] ** 2)):
+            raise CheckFailed(f"{part}: this is the L2 term (sum of squares); L1 is lam * sum |w|")
+        if penalty == "l2" and _close(value, lam * np.sqrt(np.sum(w[1:] ** 2))):
+            raise CheckFailed(f"{part}: C(w) is the sum of squares, not the Euclidean length (no square root)")
+        raise CheckFailed(f"{part}: the value is {float(value):.6g}, expected {ref_value:.6g}")
+    if penalty == "l2" and _scaled(grad, ref_grad, 0.5):
+        raise CheckFailed(f"{part}: the gradient of lam * sum w^2 is 2 lam w, not lam w")
+    if _scaled(grad, ref_grad, -1):
+        raise CheckFailed(f"{part}: the gradient has the wrong sign")
+    raise CheckFailed(f"{part}: the value is right but the gradient is not")
+
+
+def check_numeric_gradient(numeric_gradient_fn: Callable, *, seed: int = 0, d: int = 4, h: float = 1e-5) -> str:
+    """Check ``numeric_gradient_fn(f, w, h) -> g``: central differences ``(f(w + h e_i) - f(w - h e_i)) / 2h``.
+
+    ``f(w) -> float``; ``w (d,)`` must be left as it was.
+    """
+    part = "numeric gradient"
+    w = np.random.default_rng(seed).normal(0, 1, d)
+
+    def f(v):
+        return float(np.sum(v**3) + np.sum(v[:-1] * v[1:]))
+
+    exact = 3 * w**2 + np.r_[w[1:], 0] + np.r_[0, w[:-1]]
+    probe = w.copy()
+    g = _as_array(part, "the gradient", _call(part, numeric_gradient_fn, f, probe, h), w.shape)
+    if not np.array_equal(probe, w):
+        raise CheckFailed(f"{part}: w was changed by the call: put each w[i] back after probing it")
+    if _close(g, exact, rtol=1e-6, atol=1e-6):
+        return _passes(part, f"d={d}, central differences")
+    if _scaled(g, exact, 2) or _close(g, 2 * exact, rtol=1e-4, atol=1e-4):
+        raise CheckFailed(f"{part}: twice the gradient: divide by 2h (the two points are 2h apart)")
+    if _close(g, exact, rtol=1e-3, atol=1e-3):
+        raise CheckFailed(f"{part}: close but not central: use (f(w + h e_i) - f(w - h e_i)) / 2h, error O(h^2)")
+    raise CheckFailed(f"{part}: differs from the true gradient by up to {np.max(np.abs(g - exact)):.3g}")
+
+
+# --------------------------------------------------------------------------------------------- descent
+
+
+def check_descent_step(step_fn: Callable, *, seed: int = 0, d: int = 5, lr: float = 0.1) -> str:
+    """Check ``step_fn(w, grad, lr) -> new w``: one gradient-descent step, ``w - lr * grad``."""
+    part = "descent step"
+    rng = np.random.default_rng(seed)
+    w, grad = rng.normal(0, 1, d), rng.normal(0, 1, d)
+    new = _as_array(part, "the new weights", _call(part, step_fn, w.copy(), grad.copy(), lr), w.shape)
+    if _close(new, w - lr * grad):
+        return _passes(part, f"d={d}, lr={lr}")
+    if _close(new, w + lr * grad):
+        raise CheckFailed(f"{part}: the step goes uphill (w + lr * grad): descend, w - lr * grad")
+    if _close(new, -lr * grad):
+        raise CheckFailed(f"{part}: it returns -lr * grad alone: the new weights are w - lr * grad")
+    raise CheckFailed(f"{part}: expected w - lr * grad")
+
+
+def check_learning_rate(lr: float, X: np.ndarray) -> str:
+    """Check that a constant learning rate for the mean logistic loss on ``X (n, d)`` cannot diverge.
+
+    Gradient descent on a function whose curvature is at most L converges for ``lr < 2 / L``; for the
+    mean logistic loss L is the largest eigenvalue of ``X^T X / (4 n)``.
+    """
+    part = "learning rate"
+    if not (isinstance(lr, (int, float, np.floating)) and lr > 0):
+        raise CheckFailed(f"{part}: {lr!r} is not a positive number")
+    curvature = np.linalg.eigvalsh(X.T @ X / (4 * len(X)))[-1]
+    if lr >= 2 / curvature:
+        raise CheckFailed(
+            f"{part}: lr={lr:g} is above 2 / L = {2 / curvature:.3g} (L = {curvature:.3g}, the steepest curvature "
+            "of the mean loss): the steps overshoot and the loss can grow; choose a smaller one"
+        )
+    return _passes(part, f"lr={lr:g} < 2 / L = {2 / curvature:.3g}")
+
+
+def check_annealed_rate(rate_fn: Callable, *, seed: int = 0, eta0: float | None = None, T: float | None = None) -> str:
+    """Check ``rate_fn(t, eta0, T) -> eta0 / (1 + t / T)`` for epochs t = 0, 1, ... (the report's schedule).
+
+    ``eta0`` and ``T`` are drawn from ``seed`` unless given.
+    """
+    part = "annealed learning rate"
+    rng = np.random.default_rng(seed)
+    eta0 = float(np.round(rng.uniform(0.1, 30), 3)) if eta0 is None else eta0
+    T = float(rng.integers(2, 8)) if T is None else T
+    ts = np.arange(12)
+    got = np.array([float(_call(part, rate_fn, int(t), eta0, T)) for t in ts])
+    expected = eta0 / (1 + ts / T)
+    if _close(got, expected):
+        return _passes(part, f"eta0={eta0}, T={T}")
+    if _close(got, eta0 / (1 + (ts + 1) / T)):
+        raise CheckFailed(f"{part}: off by one epoch: the first epoch is t = 0, which gives eta0 itself")
+    if _close(got, eta0 * (1 + ts / T)):
+        raise CheckFailed(f"{part}: the rate grows: it is eta0 / (1 + t / T), a division")
+    if _close(got, eta0 / (1 + ts * T)):
+        raise CheckFailed(f"{part}: t and T are swapped: t / T, so the rate halves after T epochs")
+    raise CheckFailed(f"{part}: at t = {ts[np.argmax(~np.isclose(got, expected))]} expected eta0 / (1 + t / T)")
+
+
+def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int = 3) -> str:
+    """Check a descent loop with early stopping on the hold-out accuracy.
+
+    ``descend_fn(loss_fn, w0, lr, epochs, holdout_acc, patience) -> (w, best_epoch)``: starting from
+    ``w0 (d,)``, evaluate ``holdout_acc(w)`` at the start (epoch 0) and after every epoch's step
+    ``w - lr * grad`` (``loss_fn(w) -> (loss, grad)``); stop after ``patience`` evaluations in a row
+    below the best; return a copy of the best weights (the latest of equals) and their epoch. The check
+    runs it on a bowl whose hold-out accuracy peaks at a known epoch.
+    """
+    part = "gradient descent with early stopping"
+    rng = np.random.default_rng(seed)
+    d, lr, epochs, peak = 3, 0.5, 40, int(rng.integers(3, 8))
+    target, w0 = rng.normal(0, 1, d), rng.normal(0, 1, d) + 4.0
+    path = [target + (1 - lr) ** t * (w0 - target) for t in range(epochs + 1)]  # the right iterates
+    seen = []
+
+    def loss_fn(w):
+        w = np.array(w, dtype=np.float64)
+        seen.append(w.copy())
+        return 0.5 * float(np.sum((w - target) ** 2)), w - target
+
+    def holdout_acc(w):
+        return 1.0 - float(np.sum((np.asarray(w, dtype=np.float64) - path[peak]) ** 2))
+
+    kept, epoch = _pair(
+        part, _call(part, descend_fn, loss_fn, w0.copy(), lr, epochs, holdout_acc, patience), "(w, best_epoch)"
+    )
+    kept = _as_array(part, "the kept weights", kept, (d,))
+    if len(seen) >= 2 and _close(seen[1], w0 + lr * (w0 - target)):
+        raise CheckFailed(f"{part}: the step goes uphill (w + lr * grad): descend, w - lr * grad")
+    if int(epoch) == peak and _close(kept, path[peak]):
+        if len(seen) > peak + patience + 1:
+            raise CheckFailed(
+                f"{part}: it kept the right weights but did not stop: after {patience} evaluations in a row "
+                f"below the best (epoch {peak + patience}) the loop must end"
+            )
+        return _passes(part, f"best at epoch {peak}, stopped {patience} epochs later")
+    later = [t for t in range(peak + 1, epochs + 1) if _close(kept, path[t])]
+    if later:
+        raise CheckFailed(
+            f"{part}: it returns the weights of epoch {later[0]}, not of the best hold-out accuracy (epoch {peak}); "
+            "keep a copy of the best weights (w.copy(): an in-place update changes a kept reference too)"
+        )
+    raise CheckFailed(f"{part}: returned epoch {epoch}; the best hold-out accuracy is at epoch {peak}")
+
+
+def check_soft_threshold(soft_threshold_fn: Callable, *, seed: int = 0, d: int = 8, t: float = 0.3) -> str:
+    """Check ``soft_threshold_fn(w, t) -> w'``: the proximal L1 step ``sign(w) max(|w| - t, 0)``, bias free."""
+    part = "soft-thresholding"
+    w = np.random.default_rng(seed).normal(0, 0.5, d)
+    w[0], w[1] = 1.0 + t, t / 3  # a bias past the threshold (shrinking it shows); a weight inside it (must be 0)
+    got = _as_array(part, "the result", _call(part, soft_threshold_fn, w.copy(), t), w.shape)
+    expected = w.copy()
+    expected[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - t, 0)
+    if _close(got, expected, atol=0):
+        return _passes(part, f"d={d}, t={t}, exact zeros, bias untouched")
+    if not _close(got[0], w[0]):
+        raise CheckFailed(f"{part}: the bias w[0] was shrunk; leave it out of the L1 step")
+    if _close(got[1:], w[1:] - t * np.sign(w[1:])):
+        raise CheckFailed(f"{part}: small weights cross zero: clamp, max(|w| - t, 0), so they land on exactly 0")
+    raise CheckFailed(f"{part}: expected sign(w) * max(|w| - t, 0) off the bias")
+
+
+def check_confusion_matrix(confusion_fn: Callable, *, seed: int = 0, n: int = 50, k: int = 4) -> str:
+    """Check ``confusion_fn(y_true, y_pred, k) -> C (k, k)``: ``C[i, j]`` counts true i predicted j."""
+    part = "confusion matrix"
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, k, n)
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
+    C = _as_array(part, "the matrix", _call(part, confusion_fn, y_true.copy(), y_pred.copy(), k), (k, k))
+    expected = np.zeros((k, k))
+    np.add.at(expected, (y_true, y_pred), 1)
+    if _close(C, expected):
+        return _passes(part, f"n={n}, k={k}")
+    if _close(C, expected.T):
+        raise CheckFailed(f"{part}: transposed: rows are the true labels, columns the predictions")
+    if _close(C, expected / n) or _close(C, expected / expected.sum(axis=1, keepdims=True)):
+        raise CheckFailed(f"{part}: the entries are fractions; count images (integers)")
+    raise CheckFailed(f"{part}: C[i, j] must count the images of true label i predicted as j")
+
+
+def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch_size: int = 5) -> str:
+    """Check ``batches_fn(n, batch_size, rng) -> list of index arrays``: one epoch's shuffled mini-batches.
+
+    Every index 0..n-1 exactly once, batches of ``batch_size`` (the last may be smaller, never dropped), in
+    a new random order each epoch.
+    """
+    part = "mini-batches"
+    rng = np.random.default_rng(seed)
+    epochs = [[np.asarray(b) for b in _call(part, batches_fn, n, batch_size, rng)] for _ in range(2)]
+    for batches in epochs:
+        if not batches or any(b.ndim != 1 for b in batches):
+            raise CheckFailed(f"{part}: return a list of 1-D index arrays, one per batch")
+        everything = np.concatenate(batches)
+        if len(everything) < n and sorted(set(everything.tolist())) == sorted(everything.tolist()):
+            raise CheckFailed(f"{part}: {n - len(everything)} image(s) left out: keep the last, smaller batch")
+        if sorted(everything.tolist()) != list(range(n)):
+            raise CheckFailed(f"{part}: every image must appear exactly once per epoch (a permutation of 0..n-1)")
+        sizes = [len(b) for b in batches]
+        if any(size != batch_size for size in sizes[:-1]) or sizes[-1] > batch_size:
+            raise CheckFailed(f"{part}: batch sizes {sizes}; expected {batch_size} each, the last one possibly fewer")
+    if all(np.array_equal(np.concatenate(e), np.arange(n)) for e in epochs):
+        raise CheckFailed(f"{part}: the images come in their stored order: shuffle them (rng.permutation(n))")
+    if np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1])):
+        raise CheckFailed(f"{part}: two epochs see the same order: draw a new permutation every epoch from rng")
+    return _passes(part, f"n={n}, batch_size={batch_size}, reshuffled each epoch")
+
+
+def check_lambda_choice(choose_fn: Callable, *, seed: int = 0) -> str:
+    """Check ``choose_fn(lams, holdout_acc, test_acc) -> lam``: the best hold-out accuracy (ties: the larger lam).
+
+    The test accuracy is passed too, as a temptation: choosing by it makes the test score optimistic.
+    """
+    part = "choosing lambda"
+    rng = np.random.default_rng(seed)
+    lams = np.array([0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001])
+    holdout = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
+    test = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
+    tie = int(rng.integers(0, len(lams) - 1))
+    holdout[[tie, tie + 1]] = holdout.max() + 0.001  # two lams tie on the best hold-out accuracy
+    test[[tie, tie + 1]] = holdout.min() - 0.01  # where the test set disagrees
+    chosen = _scalar(part, "the chosen lambda", _call(part, choose_fn, lams.copy(), holdout.copy(), test.copy()))
+    if np.isclose(chosen, lams[tie]):
+        return _passes(part, f"lam={lams[tie]:g}: best hold-out accuracy, the larger of two equals")
+    if np.isclose(chosen, lams[np.argmax(test)]):
+        raise CheckFailed(f"{part}: chosen by the test accuracy; the test set must not choose anything: use hold-out")
+    if np.isclose(chosen, lams[tie + 1]):
+        raise CheckFailed(f"{part}: of two equal hold-out accuracies, take the larger lambda (the simpler model)")
+    raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {lams[tie]:g}; got {chosen:g}")
+
+
+def check_accuracy(predict_fn: Callable, X: np.ndarray, y: np.ndarray, target: float, what: str = "test") -> str:
+    """Check that ``predict_fn(X) -> labels (n,)`` reaches ``target`` accuracy on ``X (n, d)``, ``y (n,)``."""
+    part = f"{what} accuracy"
+    labels = np.asarray(_call(part, predict_fn, X))
+    if labels.shape != y.shape:
+        raise CheckFailed(
+            f"{part}: the predictions have shape {labels.shape}, expected {y.shape} (one label per image)"
+        )
+    correct = int(np.sum(labels == y))
+    if correct < target * len(y):
+        raise CheckFailed(
+            f"{part}: {correct}/{len(y)} = {correct / len(y):.2%}, below the target {target:.0%}; check the learning "
+            "rate and the number of epochs, and that training used the training split"
+        )
+    return _passes(part, f"{correct}/{len(y)} = {correct / len(y):.2%} >= {target:.0%}")
+
+
+def working(student: Callable, check: Callable[[Callable], str], reference: Callable) -> Callable:
+    """The student's function if ``check`` passes it, else ``reference`` (with a printed note).
+
+    Lets a later section of an assignment run on digitlab's kernel while an earlier part is unfinished.
+    """
+    try:
+        check(student)
+    except CheckFailed as failure:
+        print(f"using digitlab's {getattr(reference, '__name__', 'reference')} for now: {failure}")
+        return reference
+    return student

@@ -1,0 +1,277 @@
+"""The coursework checks: a right answer passes, and each mistake students make is named.
+
+Each wrong answer below is a typical one, written the way a student writes it; the check must fail it
+with a message containing the words listed, and must pass the right answer on other seeds and shapes
+(what the hidden tests do).
+"""
+
+import numpy as np
+import pytest
+
+import digitlab as dl
+from digitlab import checks
+from digitlab.checks import CheckFailed
+from digitlab.kernels import penalty_term
+
+
+def naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def right_logistic(w, X, y):
+    return dl.logistic_loss(w, X, y)
+
+
+def summed_logistic(w, X, y):
+    loss, grad = dl.logistic_loss(w, X, y)
+    return loss * len(y), grad * len(y)
+
+
+def mean_loss_summed_grad(w, X, y):
+    loss, grad = dl.logistic_loss(w, X, y)
+    return loss, grad * len(y)
+
+
+def flipped_logistic(w, X, y):
+    loss, grad = dl.logistic_loss(w, X, y)
+    return loss, -grad
+
+
+def unstable_logistic(w, X, y):
+    p = naive_sigmoid(X @ w)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), X.T @ (p - y) / len(y)
+
+
+def transposed_softmax_grad(W, X, y):
+    loss, grad = dl.softmax_loss(W, X, y)
+    return loss, grad.T
+
+
+def unstable_softmax(a):
+    e = np.exp(a)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def columnwise_softmax(a):
+    e = np.exp(a - a.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def unstable_softmax_loss(W, X, y):
+    P = unstable_softmax(X @ W)
+    n = len(y)
+    loss = -np.mean(np.log(P[np.arange(n), y]))
+    P[np.arange(n), y] -= 1
+    return loss, X.T @ P / n
+
+
+def summed_softmax_loss(W, X, y):
+    loss, grad = dl.softmax_loss(W, X, y)
+    return loss * len(y), grad * len(y)
+
+
+def l2_with_bias(w, lam):
+    return lam * np.sum(w**2), 2 * lam * w
+
+
+def l2_half_gradient(w, lam):  # the report's own slip: lam * w for lam * sum w^2
+    value, grad = penalty_term(w, lam, "l2")
+    return value, grad / 2
+
+
+def l1_with_bias(w, lam):
+    return lam * np.abs(w).sum(), lam * np.sign(w)
+
+
+def central(f, w, h):
+    g = np.zeros_like(w)
+    for i in range(len(w)):
+        old = w[i]
+        w[i] = old + h
+        up = f(w)
+        w[i] = old - h
+        down = f(w)
+        w[i] = old
+        g[i] = (up - down) / (2 * h)
+    return g
+
+
+def forward(f, w, h):
+    g = np.zeros_like(w)
+    base = f(w)
+    for i in range(len(w)):
+        old = w[i]
+        w[i] = old + h
+        g[i] = (f(w) - base) / h
+        w[i] = old
+    return g
+
+
+def over_h(f, w, h):
+    return 2 * central(f, w, h)
+
+
+def leaves_w_changed(f, w, h):
+    g = np.zeros_like(w)
+    for i in range(len(w)):
+        w[i] += h
+        up = f(w)
+        w[i] -= 2 * h
+        g[i] = (up - f(w)) / (2 * h)
+    return g
+
+
+def descend(loss_fn, w0, lr, epochs, holdout_acc, patience, *, keep_best=True, sign=-1, copy=True):
+    """A student's loop, right by default; the keywords make the typical mistakes."""
+    w = w0.copy()
+    best, best_w, best_epoch, waited = holdout_acc(w), w.copy(), 0, 0
+    for epoch in range(1, epochs + 1):
+        _, grad = loss_fn(w)
+        w += sign * lr * grad
+        acc = holdout_acc(w)
+        if acc >= best:
+            best, best_w, best_epoch, waited = acc, (w.copy() if copy else w), epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    return (best_w, best_epoch) if keep_best else (w, best_epoch)
+
+
+def batches(n, batch_size, rng, *, shuffle=True, drop_last=False):
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
+
+
+def same_order_every_epoch(n, batch_size, rng):
+    return batches(n, batch_size, np.random.default_rng(0))
+
+
+def choose(lams, holdout, test, *, by=None, prefer_small=False):
+    scores = holdout if by is None else by(holdout, test)
+    best = np.flatnonzero(scores == scores.max())
+    return lams[best[-1] if prefer_small else best[0]]
+
+
+def not_done(*args):
+    raise NotImplementedError
+
+
+WRONG = [
+    (checks.check_logistic_loss, not_done, ["not done yet"]),
+    (checks.check_logistic_loss, summed_logistic, ["sums", "average"]),
+    (checks.check_logistic_loss, mean_loss_summed_grad, ["gradient", "sums", "divide by n"]),
+    (checks.check_logistic_loss, flipped_logistic, ["wrong sign"]),
+    (checks.check_logistic_loss, unstable_logistic, ["stable"]),
+    (checks.check_logistic_loss, lambda w, X, y: dl.logistic_loss(w, X, y)[0], ["two things", "(loss, grad)"]),
+    (checks.check_softmax, unstable_softmax, ["overflow", "maximum"]),
+    (checks.check_softmax, columnwise_softmax, ["columns", "axis=1"]),
+    (checks.check_softmax_loss, summed_softmax_loss, ["sums", "average"]),
+    (checks.check_softmax_loss, unstable_softmax_loss, ["maximum"]),
+    (checks.check_softmax_loss, transposed_softmax_grad, ["transposed"]),
+    (checks.check_softmax_jacobian, lambda p: np.outer(p, p) - np.diag(p), ["wrong sign"]),
+    (checks.check_softmax_jacobian, lambda p: np.diag(p * (1 - p)), ["off the diagonal", "-p_i p_j"]),
+    (lambda f: checks.check_penalty(f, "l2"), l2_with_bias, ["bias", "penalised"]),
+    (lambda f: checks.check_penalty(f, "l2"), l2_half_gradient, ["2 lam w"]),
+    (lambda f: checks.check_penalty(f, "l1"), l1_with_bias, ["bias", "penalised"]),
+    (lambda f: checks.check_penalty(f, "l1"), lambda w, lam: penalty_term(w, lam, "l2"), ["L2 term"]),
+    (checks.check_numeric_gradient, forward, ["central"]),
+    (checks.check_numeric_gradient, over_h, ["2h"]),
+    (checks.check_numeric_gradient, leaves_w_changed, ["w was changed"]),
+    (checks.check_descent_step, lambda w, g, lr: w + lr * g, ["uphill"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, keep_best=False), ["not of the best", "copy"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, copy=False), ["not of the best", "copy"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, sign=+1), ["uphill"]),
+    (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + (t + 1) / T), ["off by one"]),
+    (checks.check_annealed_rate, lambda t, eta0, T: eta0 * (1 + t / T), ["grows"]),
+    (checks.check_soft_threshold, lambda w, t: np.r_[w[0], w[1:] - t * np.sign(w[1:])], ["cross zero", "clamp"]),
+    (checks.check_soft_threshold, lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0), ["bias"]),
+    (checks.check_minibatches, lambda n, b, rng: batches(n, b, rng, shuffle=False), ["shuffle"]),
+    (checks.check_minibatches, lambda n, b, rng: batches(n, b, rng, drop_last=True), ["left out", "last"]),
+    (checks.check_minibatches, same_order_every_epoch, ["new permutation every epoch"]),
+    (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, by=lambda h, t: t), ["test", "hold-out"]),
+    (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, prefer_small=True), ["larger lambda"]),
+]
+
+
+@pytest.mark.parametrize(("check", "answer", "words"), WRONG, ids=[str(i) for i in range(len(WRONG))])
+def test_a_typical_mistake_is_named(check, answer, words):
+    with pytest.raises(CheckFailed) as failure:
+        check(answer)
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+
+
+def right_confusion(y_true, y_pred, k):
+    C = np.zeros((k, k), dtype=int)
+    np.add.at(C, (y_true, y_pred), 1)
+    return C
+
+
+def right_soft_threshold(w, t):
+    out = w.copy()
+    out[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - t, 0)
+    return out
+
+
+RIGHT = [
+    (checks.check_logistic_loss, right_logistic, {"n": 31, "d": 9}),
+    (checks.check_softmax, dl.softmax, {"n": 11, "k": 10}),
+    (checks.check_softmax_jacobian, lambda p: np.diag(p) - np.outer(p, p), {"k": 10}),
+    (checks.check_softmax_loss, dl.softmax_loss, {"n": 40, "d": 7, "k": 10}),
+    (lambda f, **kw: checks.check_penalty(f, "l2", **kw), lambda w, lam: penalty_term(w, lam, "l2"), {"d": 13}),
+    (lambda f, **kw: checks.check_penalty(f, "l1", **kw), lambda w, lam: penalty_term(w, lam, "l1"), {"d": 13}),
+    (checks.check_numeric_gradient, central, {"d": 9}),
+    (checks.check_descent_step, lambda w, g, lr: w - lr * g, {"d": 9, "lr": 0.01}),
+    (checks.check_gradient_descent, descend, {"patience": 5}),
+    (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + t / T), {"eta0": 27.0, "T": 5.0}),
+    (checks.check_soft_threshold, right_soft_threshold, {"d": 20, "t": 0.05}),
+    (checks.check_confusion_matrix, right_confusion, {"n": 200, "k": 10}),
+    (checks.check_minibatches, batches, {"n": 100, "batch_size": 10}),
+    (checks.check_lambda_choice, choose, {}),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize(("check", "answer", "other"), RIGHT, ids=[str(i) for i in range(len(RIGHT))])
+def test_a_right_answer_passes_on_any_seed_and_shape(check, answer, other, seed):
+    assert "passes" in check(answer, seed=seed, **other)
+
+
+def test_the_confusion_matrix_must_not_be_transposed():
+    with pytest.raises(CheckFailed, match="rows are the true labels"):
+        checks.check_confusion_matrix(lambda t, p, k: right_confusion(t, p, k).T)
+
+
+def test_a_hard_coded_answer_fails_the_hidden_variant():
+    X, y, W = checks._problem(0, 8, 5, 3)  # the visible check's problem
+    visible = dl.softmax_loss(W, X, y)
+
+    def hard_coded(W, X, y):
+        return visible
+
+    assert "passes" in checks.check_softmax_loss(dl.softmax_loss)
+    with pytest.raises(CheckFailed):
+        checks.check_softmax_loss(hard_coded, seed=3, n=12)
+
+
+def test_learning_rate_above_two_over_l_is_refused(splits):
+    pair = dl.digit_pair(splits, 2, 3)
+    assert "passes" in checks.check_learning_rate(0.15, pair.train.X)
+    with pytest.raises(CheckFailed, match="2 / L"):
+        checks.check_learning_rate(5.0, pair.train.X)
+
+
+def test_accuracy_below_the_target_says_by_how_much(splits):
+    pair = dl.digit_pair(splits, 2, 3)
+    fit = dl.fit_logistic(pair, epochs=3)
+    assert "passes" in checks.check_accuracy(lambda X: dl.logistic_predict(fit.w, X), *pair.test, target=0.95)
+    with pytest.raises(CheckFailed, match=r"/\d+ = .*below the target 99%"):
+        checks.check_accuracy(lambda X: np.zeros(len(X), dtype=int), *pair.test, target=0.99)
+
+
+def test_working_falls_back_on_the_reference_and_says_so(capsys):
+    assert checks.working(right_logistic, checks.check_logistic_loss, dl.logistic_loss) is right_logistic
+    assert checks.working(not_done, checks.check_logistic_loss, dl.logistic_loss) is dl.logistic_loss
+    assert "not done yet" in capsys.readouterr().out

@@ -1,0 +1,188 @@
+"""The coursework as it is used: nbgrader generates, a class submits, nbgrader autogrades and gives feedback.
+
+Runs the real nbgrader command line in a temporary course directory (``tools/coursework.py`` sets it up the
+way an instructor's is). The submissions are the solutions, the untouched student copies, and typical wrong
+answers written into the solution cells; each wrong one must lose the points of its part, keep the others,
+and see a check message that names the mistake.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import coursework  # noqa: E402
+
+pytest.importorskip("nbgrader", reason="nbgrader is not installed (notebooks extra)")
+
+# assignment -> typical wrong answers: (name, solution cell, text replaced, replacement, failing check, words)
+WRONG = {
+    "01_gradients": [
+        (
+            "mean replaced by sum",
+            "logistic_loss_vectorised",
+            "np.mean(np.logaddexp(0, z) - y * z), X.T @ (dl.sigmoid(z) - y) / len(y)",
+            "np.sum(np.logaddexp(0, z) - y * z), X.T @ (dl.sigmoid(z) - y)",
+            "check_logistic_loss_vectorised",
+            ["sums over the images", "average it"],
+        ),
+        (
+            "bias penalised",
+            "l2_penalty",
+            "    grad[1:] = 2 * lam * w[1:]\n    return lam * np.sum(w[1:] ** 2), grad",
+            "    grad = 2 * lam * w\n    return lam * np.sum(w**2), grad",
+            "check_l2_penalty",
+            ["bias", "penalised"],
+        ),
+        (
+            "softmax without the max shift",
+            "stable_softmax",
+            "e = np.exp(a - a.max(axis=1, keepdims=True))",
+            "e = np.exp(a)",
+            "check_stable_softmax",
+            ["overflow", "maximum"],
+        ),
+        (
+            "gradient with the wrong sign",
+            "logistic_loss_vectorised",
+            "X.T @ (dl.sigmoid(z) - y) / len(y)",
+            "X.T @ (y - dl.sigmoid(z)) / len(y)",
+            "check_logistic_loss_vectorised",
+            ["wrong sign"],
+        ),
+    ],
+}
+
+
+def cells_by_id(notebook: dict) -> dict:
+    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in notebook["cells"] if "nbgrader" in c["metadata"]}
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def auto_points(notebook: dict) -> float:
+    return sum(
+        c["metadata"]["nbgrader"]["points"]
+        for c in notebook["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"
+    )
+
+
+def source_notebooks(name: str) -> list[Path]:
+    return sorted((coursework.SOURCE / name).glob("*.ipynb"))
+
+
+def test_every_assignment_has_a_source_and_a_student_copy():
+    names = coursework.assignments()
+    assert names == sorted(WRONG), "every assignment has its typical wrong answers here"
+    for name in names:
+        for notebook in source_notebooks(name):
+            assert notebook.resolve().parent == ROOT / "notebooks", f"{notebook} must link to a teaching notebook"
+            assert (coursework.RELEASE / name / notebook.name).is_file(), "run: python tools/coursework.py"
+
+
+def test_student_copies_are_current():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "coursework.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", coursework.assignments())
+def test_student_copies_hold_no_solution_and_no_hidden_test(name):
+    for notebook in source_notebooks(name):
+        teaching = json.loads(notebook.read_text())
+        student = (coursework.RELEASE / name / notebook.name).read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "MARK SCHEME"):
+            assert marker not in student
+        hidden = solutions = 0
+        for cell in teaching["cells"]:
+            text = source(cell)
+            for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S):
+                solutions += 1
+                for line in region.splitlines():
+                    if len(line.strip()) > 12:  # a line of real code, not "return grad"
+                        assert json.dumps(line.strip())[1:-1] not in student, f"solution line in the copy: {line}"
+            for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", text, re.S):
+                hidden += 1
+                for line in region.strip().splitlines():
+                    assert json.dumps(line.strip())[1:-1] not in student, f"hidden test in the copy: {line}"
+            if cell["cell_type"] == "markdown" and cell["metadata"].get("nbgrader", {}).get("solution"):
+                solutions += 1
+                assert json.dumps(text.strip().splitlines()[0])[1:-1] not in student, "a model answer in the copy"
+        assert solutions >= 6 and hidden >= 6, "an assignment has six or more graded parts"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Autograde the solutions, the untouched copies and the typical wrong answers; generate feedback."""
+    from nbgrader.api import Gradebook
+
+    course = tmp_path_factory.mktemp("course")
+    coursework.course_copy(course)
+    submitted = {}
+    for name in coursework.assignments():
+        coursework.nbgrader(["generate_assignment", name, "--force"], course)
+        for notebook in source_notebooks(name):
+            teaching = json.loads(notebook.read_text())
+            submissions = {
+                "solutions": teaching,
+                "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text()),
+            }
+            for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
+                wrong = json.loads(json.dumps(teaching))
+                cell = cells_by_id(wrong)[cell_id]
+                assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
+                cell["source"] = source(cell).replace(old, new)
+                submissions[f"wrong{number}"] = wrong
+            for student, content in submissions.items():
+                target = course / "coursework" / "submitted" / student / name / notebook.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(content))
+            submitted[name] = (sorted(submissions), auto_points(teaching))
+        coursework.nbgrader(["autograde", name, "--force"], course)
+        coursework.nbgrader(["generate_feedback", name, "--force"], course)
+    scores = {}
+    with Gradebook(f"sqlite:///{course}/coursework/gradebook.db") as gradebook:
+        for name, (students, _) in submitted.items():
+            for student in students:
+                submission = gradebook.find_submission(name, student)
+                scores[name, student] = (submission.code_score, submission.max_code_score)
+    yield course, scores, submitted
+    shutil.rmtree(course, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", coursework.assignments())
+def test_solutions_get_full_marks_and_untouched_copies_none(graded, name):
+    course, scores, submitted = graded
+    total = submitted[name][1]
+    assert scores[name, "solutions"] == (total, total)
+    assert scores[name, "untouched"] == (0, total)
+    for student in submitted[name][0]:
+        assert list((course / "coursework" / "feedback" / student / name).glob("*.html")), f"no feedback for {student}"
+
+
+@pytest.mark.parametrize(
+    ("name", "number"), [(name, number) for name in coursework.assignments() for number in range(len(WRONG[name]))]
+)
+def test_a_typical_wrong_answer_gets_partial_credit_and_is_named(graded, name, number):
+    course, scores, submitted = graded
+    mistake, _, _, _, check_id, words = WRONG[name][number]
+    score, total = scores[name, f"wrong{number}"]
+    assert 0 < score < total, f"{mistake}: {score} of {total}"
+    for notebook in source_notebooks(name):
+        graded_copy = json.loads(
+            (course / "coursework" / "autograded" / f"wrong{number}" / name / notebook.name).read_text()
+        )
+        outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
+        for word in words:
+            assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
