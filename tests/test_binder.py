@@ -83,8 +83,7 @@ def environment(tmp_path_factory):
     env = clean_environment(bin_dir, base / "home")
     pip = [str(bin_dir / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile"]
     run([*pip, *pip_requirements(spec)], cwd=build, env=env)
-    yield SimpleNamespace(base=base, bin=bin_dir, python=str(bin_dir / "python"), env=env, pinned=spec.python)
-    shutil.rmtree(base, ignore_errors=True)  # about 600 MB: not worth keeping among pytest's last three runs
+    return SimpleNamespace(base=base, bin=bin_dir, python=str(bin_dir / "python"), env=env, pinned=spec.python)
 
 
 @pytest.fixture(scope="module")
