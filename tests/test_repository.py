@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from environment_files import packages, read_environment, requirement
+from binder_support import launch_links, packages, read_environment, requirement
 
 try:
     import tomllib
@@ -65,20 +65,17 @@ def test_no_other_binder_configuration_competes():
 
 
 def test_readme_launch_links_open_files_that_exist():
-    readme = (ROOT / "README.md").read_text()
-    links = re.findall(r"https://mybinder\.org/v2/gh/([^/\s)]+/[^/\s)]+)/HEAD\?(labpath|urlpath)=([^)\s]+)", readme)
-    assert {kind for _, kind, _ in links} == {"labpath", "urlpath"}, "a JupyterLab and a Voila launch link"
-    for repository, kind, target in links:
-        path = target.replace("%2F", "/")
-        if kind == "urlpath":
-            assert path.startswith("voila/render/"), path
-            path = path.removeprefix("voila/render/")
-        assert (ROOT / path).is_file(), f"the launch link opens {path}, which does not exist"
-        assert repository == links[0][0]
-    if links[0][0] == "OWNER/digitlab":
+    links = launch_links()
+    assert [(link.kind, link.target) for link in links] == [
+        ("labpath", "notebooks/00_index.ipynb"),  # JupyterLab on the index
+        ("urlpath", "voila/render/notebooks/05_lambda_explorer.ipynb"),  # the explorer in Voila, lecture mode
+    ]
+    for link in links:
+        assert (ROOT / link.file).is_file(), f"the launch link opens {link.file}, which does not exist"
+    assert len({link.repository for link in links}) == 1
+    if links[0].repository == "OWNER/digitlab":
+        readme = (ROOT / "README.md").read_text()
         assert "`OWNER/digitlab` in these two links is a placeholder" in readme, "name the placeholder plainly"
-    assert "notebooks/00_index.ipynb" in {t.replace("%2F", "/") for _, k, t in links if k == "labpath"}
-    assert "voila/render/notebooks/05_lambda_explorer.ipynb" in {t.replace("%2F", "/") for _, _, t in links}
 
 
 def test_ruff_is_clean_on_code_and_notebooks():

@@ -1,10 +1,11 @@
-"""The conda environment files (environment.yml, binder/environment.yml), read as conda reads them.
+"""What the Binder tests share: the conda environment files read as conda reads them, and the launch links.
 
 ``read_environment`` parses one with PyYAML and keeps each dependency's trailing comment (YAML drops
 comments; the house rule is one per dependency, saying which notebook needs it). ``pip_requirements``
 turns its conda specs into pip requirements, so that a plain virtual environment can stand in for the
 conda environment Binder builds: conda-forge names these packages as PyPI does, and conda's ``name=1.2``
-(any 1.2.x) is pip's ``name==1.2.*``.
+(any 1.2.x) is pip's ``name==1.2.*``. ``launch_links`` finds the README's mybinder.org links and the paths
+they open.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+ROOT = Path(__file__).resolve().parent.parent
+_LINK = re.compile(r"https://mybinder\.org/v2/gh/([^/\s)]+/[^/\s)]+)/HEAD\?(labpath|urlpath)=([^)\s]+)")
 _SPEC = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*(.*?)\s*")
 _LOCAL = re.compile(r"(-e|--editable|-r|--requirement|\.|/|file:|git\+)")
 
@@ -78,3 +81,19 @@ def packages(environment: Environment) -> list[str]:
 def pip_requirements(environment: Environment) -> list[str]:
     """What installing the file asks pip for: the conda specs translated, then the pip section as written."""
     return [conda_to_pip(spec) for spec in environment.conda] + list(environment.pip)
+
+
+@dataclass
+class LaunchLink:
+    repository: str  # owner/name on GitHub
+    kind: str  # "labpath" (JupyterLab on a file) or "urlpath" (a server path, here Voila's)
+    target: str  # the parameter's value, decoded: "notebooks/00_index.ipynb", "voila/render/notebooks/..."
+
+    @property
+    def file(self) -> str:
+        """The repository file the link opens."""
+        return self.target.removeprefix("voila/render/") if self.kind == "urlpath" else self.target
+
+
+def launch_links(readme: Path = ROOT / "README.md") -> list[LaunchLink]:
+    return [LaunchLink(r, kind, target.replace("%2F", "/")) for r, kind, target in _LINK.findall(readme.read_text())]
