@@ -73,7 +73,7 @@ class IDXError(ValueError):
 
 
 class GzipDataError(IDXError):
-    """The gzip layer of a file is damaged, cut short or followed by garbage."""
+    """The gzip layer of a file is missing (a .gz name), damaged, cut short or followed by garbage."""
 
 
 def _inflate(read: Callable[[int], bytes]) -> Iterator[bytes]:
