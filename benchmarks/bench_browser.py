@@ -25,6 +25,7 @@ Needs Chromium at /usr/bin/chromium and playwright (the test extra); reuses ``te
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -176,14 +177,15 @@ def cold_solver_ms(task, penalty, lam) -> float:
 
 def gaps(answers) -> dict:
     """Per (task, penalty): the largest relative gap of a shown final answer's objective to the optimum."""
-    worst, cache = {}, PathCache(max_solutions=10_000)
+    worst, where, cache = {}, {}, PathCache(max_solutions=10_000)
     with blas_on_one_thread():
         for task, penalty, lam, objective in sorted(set(answers), key=lambda a: (str(a[0]), a[1], -a[2])):
             near = cache.solve(task, penalty, lam)  # the explorer's own path, then pushed far past its tolerance
             best = fit_for_lambda(task, penalty, lam, warm_start=near.w, tol=1e-12).objective
             gap = (objective - best) / best
-            worst[task, penalty] = max(worst.get((task, penalty), -np.inf), gap)
-    return worst
+            if gap > worst.get((task, penalty), -np.inf):
+                worst[task, penalty], where[task, penalty] = gap, lam
+    return {key: (gap, where[key]) for key, gap in worst.items()}
 
 
 def main() -> None:
@@ -193,6 +195,11 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="seconds between two steps (a person looking)")
     parser.add_argument("--drag-gap", type=float, default=40.0, help="ms between the arrow presses of one drag")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds before any one wait fails")
+    parser.add_argument(
+        "--cache",
+        help="the explorer's disk cache (DIGITLAB_CACHE) for the Voila server: default a new, empty folder "
+        "(no path kept from an earlier session); pass the same folder twice to measure a second session",
+    )
     parser.add_argument("--screenshot", help="save the page at the end (1280 x 720) to this PNG")
     parser.add_argument("--no-check", dest="check", action="store_false", help="skip the check against the optimum")
     args = parser.parse_args()
@@ -200,53 +207,65 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     rows, switches, answers, opened = [], [], [], {}
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, voila(NOTEBOOK, Path(tmp)) as url:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DIGITLAB_CACHE"] = args.cache or str(Path(tmp) / "cache")  # the server's kernels inherit it
+        kept = len(list(Path(os.environ["DIGITLAB_CACHE"]).rglob("*.npz")))
+        with sync_playwright() as p, voila(NOTEBOOK, Path(tmp)) as url:
+            run(p, url, args, rows, switches, answers, opened)
+    print(f"disk cache: {os.environ['DIGITLAB_CACHE']} ({kept} solutions kept from earlier sessions at the start)")
+    report(args, rows, switches, answers, opened)
 
-        # 1. a fresh page: how soon it works, then switches made at once (nothing computed ahead for them)
-        page = Page(browser, url, args.timeout)
-        opened["shown"] = page.shown_s
-        opened["step"] = page.step(-1) / 1e3
-        for change in ({"task": ALL_DIGITS}, {"penalty": "l1"}):
+
+def run(p, url, args, rows, switches, answers, opened) -> None:
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+    # 1. a fresh page: how soon it works, then switches made at once (nothing computed ahead for them)
+    page = Page(browser, url, args.timeout)
+    opened["shown"] = page.shown_s
+    opened["step"] = page.step(-1) / 1e3
+    for change in ({"task": ALL_DIGITS}, {"penalty": "l1"}):
+        first, final = page.switch(**change)
+        _, task, penalty, lam = page.requests[-1]
+        switches.append(("fresh page", task, penalty, lam, first, final, cold_solver_ms(task, penalty, lam)))
+    answers += page.answers
+    page.page.close()
+
+    # 2. the main session: per task and penalty, a switch, steps, then fast drags
+    page = Page(browser, url, args.timeout)
+    plan = [
+        ((2, 3), "l2", None),
+        ((2, 3), "l1", {"penalty": "l1"}),
+        ((4, 3), "l1", {"task": (4, 3)}),
+        (ALL_DIGITS, "l1", {"task": ALL_DIGITS}),
+        (ALL_DIGITS, "l2", {"penalty": "l2"}),
+    ]
+    for task, penalty, change in plan:
+        if change is not None:
+            page.page.wait_for_timeout(args.think * 1e3)
             first, final = page.switch(**change)
-            _, task, penalty, lam = page.requests[-1]
-            switches.append(("fresh page", task, penalty, lam, first, final, cold_solver_ms(task, penalty, lam)))
-        answers += page.answers
-        page.page.close()
+            lam = float(SLIDER_LAMS[page.state["index"]])
+            switches.append(("session", task, penalty, lam, first, final, cold_solver_ms(task, penalty, lam)))
+        if task == (4, 3):
+            continue  # a second pair: the switch is what is measured
+        mark, start = len(page.requests), float(SLIDER_LAMS[page.state["index"]])
+        steps, drags = [], []
+        for i in range(args.steps):  # up the slider and back: a lecturer stepping to and fro
+            page.page.wait_for_timeout(args.think * 1e3)
+            steps.append(page.step(1 if i < (args.steps + 1) // 2 else -1))
+        direction = -1 if page.state["index"] >= 20 else 1  # drags into new ground, towards the far end
+        for _ in range(args.drags):
+            page.page.wait_for_timeout(args.think * 1e3)
+            if not 0 <= page.state["index"] + 5 * direction < len(SLIDER_LAMS):
+                direction = -direction
+            drags.append(page.drag(direction, 5, args.drag_gap))
+        rows.append((task, penalty, start, steps, drags, page.requests[mark:]))
+    answers += page.answers
+    if args.screenshot:
+        page.page.screenshot(path=args.screenshot)
+    browser.close()
 
-        # 2. the main session: per task and penalty, a switch, steps, then fast drags
-        page = Page(browser, url, args.timeout)
-        plan = [
-            ((2, 3), "l2", None),
-            ((2, 3), "l1", {"penalty": "l1"}),
-            ((4, 3), "l1", {"task": (4, 3)}),
-            (ALL_DIGITS, "l1", {"task": ALL_DIGITS}),
-            (ALL_DIGITS, "l2", {"penalty": "l2"}),
-        ]
-        for task, penalty, change in plan:
-            if change is not None:
-                page.page.wait_for_timeout(args.think * 1e3)
-                first, final = page.switch(**change)
-                lam = float(SLIDER_LAMS[page.state["index"]])
-                switches.append(("session", task, penalty, lam, first, final, cold_solver_ms(task, penalty, lam)))
-            if task == (4, 3):
-                continue  # a second pair: the switch is what is measured
-            mark, start = len(page.requests), float(SLIDER_LAMS[page.state["index"]])
-            steps, drags = [], []
-            for i in range(args.steps):  # down the slider (smaller lambda: the harder direction), then back
-                page.page.wait_for_timeout(args.think * 1e3)
-                steps.append(page.step(-1 if i < (args.steps + 1) // 2 else 1))
-            for i in range(args.drags):
-                page.page.wait_for_timeout(args.think * 1e3)
-                direction = -1 if i % 2 == 0 else 1
-                if not 0 <= page.state["index"] + 5 * direction < len(SLIDER_LAMS):
-                    direction = -direction
-                drags.append(page.drag(direction, 5, args.drag_gap))
-            rows.append((task, penalty, start, steps, drags, page.requests[mark:]))
-        answers += page.answers
-        if args.screenshot:
-            page.page.screenshot(path=args.screenshot)
-        browser.close()
+
+def report(args, rows, switches, answers, opened) -> None:
 
     print(
         f"Voila, lecture mode, 1280 x 720: page opened -> explorer shown {opened['shown']:.1f} s; "
@@ -280,8 +299,9 @@ def main() -> None:
         print(f"{where:10} {task_name(task):15} {penalty:3} {lam:8.1e} | {first:6.0f} {final:6.0f} | {cold:6.0f}")
     if args.check:
         print("\nevery final answer shown against the optimum (ftol 1e-12): largest relative objective gap")
-        for (task, penalty), gap in gaps(answers).items():
-            print(f"{task_name(task):15} {penalty:3} {gap:9.1e}  ({'within' if gap <= 1e-4 else 'OVER'} 1e-4)")
+        for (task, penalty), (gap, lam) in gaps(answers).items():
+            verdict = "within" if gap <= 1e-4 else "OVER"
+            print(f"{task_name(task):15} {penalty:3} {gap:9.1e} at lambda {lam:.1e} ({verdict} 1e-4)")
 
 
 if __name__ == "__main__":
