@@ -71,6 +71,7 @@ __all__ = [
 REFINE_AFTER = 0.4  # seconds: a solve still running after this shows its iterate, marked "refining"
 REFINE_EVERY = 0.5  # seconds between two refining updates
 CURVE_EVERY = 0.5  # seconds: the curve is redrawn at most this often while the path fills in
+AHEAD_IDLE = 600.0  # seconds: no path is computed ahead this long after the last move (a page left open)
 COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as digitlab.plots.COLORS
 
 
@@ -421,11 +422,7 @@ class Explorer:
             layout={"width": "760px"},
         )
         self.penalty = widgets.ToggleButtons(
-            options=[("L2", "l2"), ("L1", "l1")],
-            value="l2",
-            description="penalty",
-            style={"button_width": "64px", "description_width": "70px"},
-            layout={"width": "280px"},
+            options=[("L2", "l2"), ("L1", "l1")], value="l2", style={"button_width": "64px"}, layout={"width": "150px"}
         )
         self.mode = widgets.Dropdown(
             options=[("digit pair", "pair"), ("all ten digits", "all")],
@@ -454,7 +451,9 @@ class Explorer:
             [
                 self.style,
                 widgets.HBox([self.lam, self.reset]),
-                widgets.HBox([self.penalty, self.mode, self.a, self.b]),
+                widgets.HBox(
+                    [widgets.Label("penalty", layout={"width": "70px"}), self.penalty, self.mode, self.a, self.b]
+                ),
                 widgets.HBox([self.answer, self.curve]),
                 self.status,
             ]
@@ -554,7 +553,7 @@ class Explorer:
 
     def _next_ahead(self):
         """The next background job: a slider position near the one shown, outwards, then other tasks."""
-        if self._shown is None or self._closing:
+        if self._shown is None or self._closing or time.perf_counter() - self._submitted > AHEAD_IDLE:
             return None
         task, penalty, lam = self._shown
         here = int(np.argmin(np.abs(np.log10(SLIDER_LAMS) - np.log10(max(lam, LAM_MIN)))))
