@@ -46,6 +46,7 @@ from .lambda_path import (
     Solution,
     _key,
     check_task,
+    default_store,
     describe,
     fit_for_lambda,
     lambda_curve,
@@ -70,6 +71,7 @@ __all__ = [
 REFINE_AFTER = 0.4  # seconds: a solve still running after this shows its iterate, marked "refining"
 REFINE_EVERY = 0.5  # seconds between two refining updates
 CURVE_EVERY = 0.5  # seconds: the curve is redrawn at most this often while the path fills in
+AHEAD_IDLE = 600.0  # seconds: no path is computed ahead this long after the last move (a page left open)
 COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as digitlab.plots.COLORS
 
 
@@ -134,7 +136,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     else:
         captions = [f"{task[1]} (red) against {task[0]} (blue)"]
         key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
-        size = 280
+        size = 300
     figures = "".join(
         f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
         f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
@@ -173,7 +175,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     )
 
 
-def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 380) -> str:
+def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 420) -> str:
     """An inline SVG: train / hold-out / test accuracy (%) against lambda, the lambda shown marked.
 
     ``curve`` is any solved points of one path (the curve fills in as the path is solved).
@@ -186,13 +188,13 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
 
     curve = sorted((s for s in curve if s.lam > 0), key=lambda s: s.lam)
     accs = np.array([[s.train_acc, s.holdout_acc, s.test_acc] for s in curve]).reshape(-1, 3)
-    low = min(0.9, float(np.floor(accs.min() * 20) / 20)) if len(accs) else 0.9
+    low = min(0.9, float(np.floor(accs.min() * 50) / 50)) if len(accs) else 0.9
     low = max(low, 0.0)
 
     def y(a):
         return top + (1 - (a - low) / (1 - low)) * (bottom - top)
 
-    for a in np.linspace(low, 1.0, 3):
+    for a in np.arange(round(low * 100), 101, 5 if low < 0.85 else 2 if low < 0.95 else 1) / 100:
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y(a):.1f}" y2="{y(a):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(a) + 5:.1f}" text-anchor="end">{100 * a:.0f}%</text>')
     for decade in range(-5, 1):
@@ -388,7 +390,9 @@ class Explorer:
     ``Explorer().widget`` is what a notebook displays. The first answer is
     computed before the constructor returns (so an error fails the cell); later
     moves are answered on a worker thread where the last value wins, and the
-    path ahead is computed there while nobody moves (``ahead=False``: not).
+    path ahead is computed there while nobody moves (``ahead=False``: not) and
+    kept on disk for the next session (``store``: a ``PathStore``, None for
+    none; by default ``$DIGITLAB_CACHE``, see ``lambda_path.default_store``).
     ``lecture`` (default: running under Voila) puts the explorer first on the
     page and hides the cells before it. ``close()`` (or closing the widget)
     stops the worker.
@@ -398,12 +402,12 @@ class Explorer:
 
     START = {"lam": 1e-3, "penalty": "l2", "mode": "pair", "a": 2, "b": 3}
 
-    def __init__(self, ahead: bool = True, lecture: bool | None = None, max_solutions: int = 400):
+    def __init__(self, ahead: bool = True, lecture: bool | None = None, max_solutions: int = 400, store="default"):
         import ipywidgets as widgets
 
         self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
         self._one_blas_thread.__enter__()
-        self.cache = PathCache(max_solutions)
+        self.cache = PathCache(max_solutions, default_store() if store == "default" else store)
         self.ahead = ahead
         self.lecture = _in_voila() if lecture is None else lecture
         self.lam = widgets.FloatLogSlider(
@@ -418,11 +422,7 @@ class Explorer:
             layout={"width": "760px"},
         )
         self.penalty = widgets.ToggleButtons(
-            options=[("L2", "l2"), ("L1", "l1")],
-            value="l2",
-            description="penalty",
-            style={"button_width": "64px", "description_width": "70px"},
-            layout={"width": "230px"},
+            options=[("L2", "l2"), ("L1", "l1")], value="l2", style={"button_width": "64px"}, layout={"width": "150px"}
         )
         self.mode = widgets.Dropdown(
             options=[("digit pair", "pair"), ("all ten digits", "all")],
@@ -451,7 +451,9 @@ class Explorer:
             [
                 self.style,
                 widgets.HBox([self.lam, self.reset]),
-                widgets.HBox([self.penalty, self.mode, self.a, self.b]),
+                widgets.HBox(
+                    [widgets.Label("penalty", layout={"width": "70px"}), self.penalty, self.mode, self.a, self.b]
+                ),
                 widgets.HBox([self.answer, self.curve]),
                 self.status,
             ]
@@ -551,7 +553,7 @@ class Explorer:
 
     def _next_ahead(self):
         """The next background job: a slider position near the one shown, outwards, then other tasks."""
-        if self._shown is None or self._closing:
+        if self._shown is None or self._closing or time.perf_counter() - self._submitted > AHEAD_IDLE:
             return None
         task, penalty, lam = self._shown
         here = int(np.argmin(np.abs(np.log10(SLIDER_LAMS) - np.log10(max(lam, LAM_MIN)))))
@@ -559,7 +561,7 @@ class Explorer:
         for d in range(1, len(SLIDER_LAMS)):
             order += [i for i in (here + d, here - d) if 0 <= i < len(SLIDER_LAMS)]
         for i in order:
-            if self.cache.get(task, penalty, float(SLIDER_LAMS[i])) is None:
+            if self.cache.get(task, penalty, float(SLIDER_LAMS[i]), disk=False) is None:
                 return functools.partial(self._solve_ahead, task, penalty, float(SLIDER_LAMS[i]))
         other = "l1" if penalty == "l2" else "l2"
         if self._curve_complete != self._shown:
@@ -567,7 +569,7 @@ class Explorer:
             return functools.partial(self._draw_curve, force=True)
         other = "l1" if penalty == "l2" else "l2"
         for extra in ((task, other), (ALL_DIGITS, penalty), (ALL_DIGITS, other)):
-            if self.cache.get(*extra, float(SLIDER_LAMS[here])) is None:
+            if self.cache.get(*extra, float(SLIDER_LAMS[here]), disk=False) is None:
                 return functools.partial(self._solve_ahead, *extra, float(SLIDER_LAMS[here]))
         return None
 

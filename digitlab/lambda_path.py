@@ -14,16 +14,26 @@ is called with the weights after every solver iteration and may raise
 closed), or show them as an answer still being refined. ``SLIDER_LAMS`` are the
 explorer's slider positions, 0.1 decade apart: the path worth computing ahead.
 
+``PathStore`` keeps solutions on disk across sessions (one small ``.npz`` each),
+in a folder named by the data's pins and the solving code's version
+(``store_key``), so a path computed once, in a rehearsal say, is there at once
+in the next session: ``$DIGITLAB_CACHE`` (default ``~/.cache/digitlab``), or
+``DIGITLAB_CACHE=off`` for none.
+
 No widgets here: ``digitlab.explorer`` (the page) imports this module, never the reverse.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import numbers
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +46,7 @@ __all__ = [
     "Abandoned",
     "CURVE_LAMS",
     "PathCache",
+    "PathStore",
     "SLIDER_LAMS",
     "Solution",
     "fit_for_lambda",
@@ -52,11 +63,11 @@ ZERO = 1e-4  # |w| below this counts as "near zero" (L2 shrinks weights but neve
 TOL = {  # L-BFGS-B's ftol (L2; L1 past NEWTON_MAX weights): looser for ten digits, where a step costs 15 ms
     ("pair", "l2"): 1e-9,
     ("pair", "l1"): 1e-9,
-    (ALL_DIGITS, "l2"): 5e-7,
-    (ALL_DIGITS, "l1"): 5e-7,
+    (ALL_DIGITS, "l2"): 3e-7,
+    (ALL_DIGITS, "l1"): 3e-7,
 }
-TOL_PER_LAM = 2e-3  # ten digits: ftol at most this times lambda (smaller lambda, flatter valley, tighter test)
-TOL_FLOOR = 5e-8  # ... and at least this
+TOL_PER_LAM = {"l2": 2e-3, "l1": 5e-4}  # ten digits: ftol at most this times lambda (flatter valley, tighter test)
+TOL_FLOOR = 2e-8  # ... and at least this
 GAP = 1e-4  # every answer's objective within this fraction of the optimum: what the tolerances above keep
 
 
@@ -69,7 +80,7 @@ def default_tol(task, penalty: str, lam: float) -> float:
     """
     if task != ALL_DIGITS:
         return TOL["pair", penalty]
-    return float(np.clip(TOL_PER_LAM * lam, TOL_FLOOR, TOL[ALL_DIGITS, penalty]))
+    return float(np.clip(TOL_PER_LAM[penalty] * lam, TOL_FLOOR, TOL[ALL_DIGITS, penalty]))
 
 
 class Abandoned(Exception):
@@ -301,34 +312,120 @@ def _key(lam: float) -> int:
     return -(10**12) if lam == 0 else round(float(np.log10(lam)) * 1e9)
 
 
+@functools.lru_cache(maxsize=1)
+def store_key() -> str:
+    """The data's SHA-256 pins and the solving code's version (its source, NumPy's and SciPy's), as 16 hex digits."""
+    import scipy
+
+    from . import data
+
+    digest = hashlib.sha256()
+    for name, pin in sorted(data.PINS.items()):
+        digest.update(f"{name} {pin}\n".encode())
+    here = Path(__file__).resolve().parent
+    for module in ("lambda_path.py", "solvers.py", "kernels.py", "splits.py", "data.py", "idx.py"):
+        digest.update((here / module).read_bytes())
+    digest.update(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def default_store():
+    """The ``PathStore`` under ``$DIGITLAB_CACHE`` (default ``~/.cache/digitlab``), or None when it is "off"."""
+    root = os.environ.get("DIGITLAB_CACHE", "")
+    if root.lower() in ("off", "0", "none", "no"):
+        return None
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digitlab"
+    return PathStore(Path(root) / "explorer" / store_key())
+
+
+class PathStore:
+    """Solutions on disk, one ``.npz`` each (weights and numbers; no pickles), in one folder per ``store_key``.
+
+    A file that cannot be read, or does not hold what it should, is ignored (solved again and replaced);
+    a folder that cannot be written leaves the explorer without a disk cache, never without an answer.
+    """
+
+    FIELDS = ("train_acc", "holdout_acc", "test_acc", "norm", "zero_count", "unseen_count", "near_zero_count")
+    FIELDS += ("size", "objective", "iterations")
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def _file(self, task, penalty: str, lam: float) -> Path:
+        name = ALL_DIGITS if task == ALL_DIGITS else f"{task[0]}-{task[1]}"
+        return self.folder / f"{name}_{penalty}_{_key(lam)}.npz"
+
+    def load(self, task, penalty: str, lam: float) -> Solution | None:
+        path = self._file(task, penalty, lam)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                w = np.array(saved["w"], dtype=np.float64)
+                numbers_ = {field: saved[field].item() for field in self.FIELDS}
+        except (OSError, KeyError, ValueError, EOFError):
+            return None
+        if w.shape != _shape(task) or not np.all(np.isfinite(w)):
+            return None
+        return Solution(task, penalty, float(lam), w, **numbers_)
+
+    def save(self, solution: Solution) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self._file(solution.task, solution.penalty, solution.lam)
+            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp", delete=False) as out:
+                np.savez(out, w=solution.w, **{field: getattr(solution, field) for field in self.FIELDS})
+            os.replace(out.name, path)
+        except OSError:
+            pass
+
+
 class PathCache:
     """Solutions per (task, penalty); a new lambda starts from where the solved path points.
 
     The start is the nearest solved weights, moved along the line through the
     two nearest solutions (in log lambda) when both lie within half a decade:
     a slider step of 0.1 decade then starts the solver close to its answer.
-    At most ``max_solutions`` are kept; the least recently used go first.
+    At most ``max_solutions`` are kept in memory; the least recently used go
+    first. With a ``store`` (a ``PathStore``), a solution missing from memory
+    is looked for on disk first, and every solution solved is written there.
     Safe to use from several threads.
     """
 
-    def __init__(self, max_solutions: int = 400):
+    def __init__(self, max_solutions: int = 400, store: PathStore | None = None):
         if not isinstance(max_solutions, int) or max_solutions < 2:
             raise ValueError(f"max_solutions={max_solutions!r} must be a whole number >= 2")
         self.max_solutions = max_solutions
+        self.store = store
         self._solved: OrderedDict[tuple, Solution] = OrderedDict()  # (task, penalty, key) -> Solution
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._solved)
 
-    def get(self, task, penalty: str, lam: float) -> Solution | None:
-        """The solution kept for this lambda, or None (nothing is solved)."""
-        key = (check_task(task), penalty, _key(lam))
+    def get(self, task, penalty: str, lam: float, disk: bool = True) -> Solution | None:
+        """The solution kept for this lambda (in memory, or on disk unless ``disk=False``), or None."""
+        task = check_task(task)
+        key = (task, penalty, _key(lam))
         with self._lock:
             solution = self._solved.get(key)
             if solution is not None:
                 self._solved.move_to_end(key)
-            return solution
+                return solution
+        if not disk or self.store is None:
+            return None
+        solution = self.store.load(task, penalty, lam)
+        if solution is not None:
+            self._keep(key, solution)
+        return solution
+
+    def _keep(self, key: tuple, solution: Solution) -> None:
+        with self._lock:
+            self._solved[key] = solution
+            self._solved.move_to_end(key)
+            while len(self._solved) > self.max_solutions:
+                self._solved.popitem(last=False)
 
     def solved(self, task, penalty: str) -> list[Solution]:
         """The kept solutions of one path, by lambda."""
@@ -346,10 +443,9 @@ class PathCache:
         with self._lock:
             start = self._start({s.lam: s for s in self._path(task, penalty)}, penalty, lam)
         solution = _solve(task, penalty, lam, start, watch=watch)
-        with self._lock:
-            self._solved[task, penalty, _key(lam)] = solution
-            while len(self._solved) > self.max_solutions:
-                self._solved.popitem(last=False)
+        self._keep((task, penalty, _key(lam)), solution)
+        if self.store is not None:
+            self.store.save(solution)
         return solution
 
     def _path(self, task, penalty):

@@ -159,7 +159,7 @@ def minimize_lbfgs(
 SCREEN = 0.75  # L1 by L-BFGS-B: a zero row joins the solve when its loss gradient reaches SCREEN * lam
 NEWTON_MAX = 1200  # L1: the most weights a Newton step moves; past this, L-BFGS-B takes over
 NEWTON_STEPS = 20  # L1: Newton steps before L-BFGS-B takes over
-NEWTON_TOL = 2e-4  # L1 by Newton: done when a step promises to lower the objective by less than this fraction
+NEWTON_TOL = 3e-5  # L1 by Newton: done when a step promises to lower the objective by less than this fraction
 DRIFT = 0.05  # L1 by Newton: a new Hessian once the probabilities moved this much (mean |change|) since the last
 DAMPING = 1e-4  # L1 by Newton: the Hessian's diagonal is raised by this fraction (softmax's biases: a flat direction)
 

@@ -86,7 +86,8 @@ def drive_explorer(page) -> None:
     assert page.locator(".explorer-error").count() == 0
 
 
-def test_explorer_in_jupyterlab(browser, tmp_path):
+def test_explorer_in_jupyterlab(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_CACHE", str(tmp_path / "cache"))  # no path kept from an earlier session
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)  # JupyterLab saves: work on a copy
@@ -110,7 +111,8 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
 
 
-def test_explorer_in_voila_lecture_mode(browser, tmp_path):
+def test_explorer_in_voila_lecture_mode(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_CACHE", str(tmp_path / "cache"))  # no path kept from an earlier session
     with voila(NOTEBOOK, tmp_path) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(url, timeout=180_000)

@@ -5,6 +5,12 @@ import digitlab as dl
 from digitlab.explorer import Explorer, LatestWins, PathCache, fit_for_lambda, task_splits
 
 
+@pytest.fixture(autouse=True)
+def empty_disk_cache(tmp_path, monkeypatch):
+    """Every explorer here starts without a path kept from an earlier session."""
+    monkeypatch.setenv("DIGITLAB_CACHE", str(tmp_path / "cache"))
+
+
 def test_l2_solution_is_the_optimum_of_digitlab_loss():
     solution = fit_for_lambda((2, 3), "l2", 1e-3, tol=1e-10)
     X, y = task_splits((2, 3)).train
@@ -388,3 +394,28 @@ def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
     red, blue, white = image[0, 0, :3], image[0, 1, :3], image[5, 5, :3]
     assert red[0] > 0.3 > red[2] and blue[2] > 0.3 > blue[0]
     assert np.all(white > 0.95)
+
+
+def test_paths_are_kept_on_disk_for_the_next_session(tmp_path):
+    from digitlab.lambda_path import PathStore, default_store, store_key
+
+    store = default_store()
+    assert store.folder == tmp_path / "cache" / "explorer" / store_key()  # keyed by the pins and the code
+    solved = PathCache(store=store).solve((2, 3), "l1", 1e-2)
+    later = PathCache(store=default_store())  # the next session
+    kept = later.get((2, 3), "l1", 1e-2)
+    assert kept is not None and np.array_equal(kept.w, solved.w) and kept.zero_count == solved.zero_count
+    assert kept.objective == solved.objective and kept.test_acc == solved.test_acc
+    next(store.folder.glob("*.npz")).write_bytes(b"not a file of weights")  # damaged: ignored, solved again
+    assert PathCache(store=PathStore(store.folder)).get((2, 3), "l1", 1e-2) is None
+    assert PathCache(store=default_store()).solve((2, 3), "l1", 1e-2).objective == solved.objective
+
+
+def test_the_disk_cache_can_be_turned_off(monkeypatch):
+    from digitlab.lambda_path import default_store
+
+    monkeypatch.setenv("DIGITLAB_CACHE", "off")
+    assert default_store() is None
+    explorer = Explorer(ahead=False)
+    assert explorer.cache.store is None
+    explorer.close()
