@@ -66,8 +66,8 @@ TOL = {  # L-BFGS-B's ftol (L2; L1 past NEWTON_MAX weights): looser for ten digi
     (ALL_DIGITS, "l2"): 3e-7,
     (ALL_DIGITS, "l1"): 3e-7,
 }
-TOL_PER_LAM = {"l2": 2e-3, "l1": 5e-4}  # ten digits: ftol at most this times lambda (flatter valley, tighter test)
-TOL_FLOOR = 2e-8  # ... and at least this
+TOL_PER_LAM = {"l2": 2e-3, "l1": 2.5e-4}  # ten digits: ftol at most this times lambda (flatter valley, tighter)
+TOL_FLOOR = 5e-9  # ... and at least this
 GAP = 1e-4  # every answer's objective within this fraction of the optimum: what the tolerances above keep
 
 
@@ -336,7 +336,25 @@ def default_store():
         return None
     if not root:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digitlab"
-    return PathStore(Path(root) / "explorer" / store_key())
+    folder = Path(root) / "explorer" / store_key()
+    _prune(folder.parent, keep=folder.name)
+    return PathStore(folder)
+
+
+STORE_DAYS = 30  # a store folder (an older version of the code or data) unused this long is removed
+
+
+def _prune(parent: Path, keep: str) -> None:
+    """Remove store folders other than ``keep`` untouched for ``STORE_DAYS``: the disk cache stays bounded."""
+    import shutil
+    import time
+
+    try:
+        for folder in parent.iterdir():
+            if folder.name != keep and folder.is_dir() and time.time() - folder.stat().st_mtime > STORE_DAYS * 86400:
+                shutil.rmtree(folder, ignore_errors=True)
+    except OSError:
+        pass
 
 
 class PathStore:

@@ -40,7 +40,14 @@ from threadpoolctl import ThreadpoolController
 
 from .kernels import cross_entropy_hessian, penalty_term, sigmoid, softmax
 
-__all__ = ["blas_on_one_thread", "l1_quadratic", "minimize_l1", "minimize_lbfgs", "screened_lbfgs_l1"]
+__all__ = [
+    "blas_on_one_thread",
+    "l1_quadratic",
+    "minimize_l1",
+    "minimize_lbfgs",
+    "scipy_blas_on_one_thread",
+    "screened_lbfgs_l1",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,6 +61,20 @@ def _blas() -> list:
 def _scipy_blas() -> list:
     """The BLAS libraries SciPy loaded for itself (not NumPy's)."""
     return [lib for lib in _blas() if "scipy" in Path(lib.filepath).parent.name]
+
+
+@contextlib.contextmanager
+def scipy_blas_on_one_thread():
+    """Hold SciPy's own BLAS to one thread inside the block (NumPy's keeps its threads; main thread only)."""
+    libraries = _scipy_blas()
+    before = [lib.num_threads for lib in libraries]
+    for lib in libraries:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, threads in zip(libraries, before):
+            lib.set_num_threads(threads)
 
 
 _blas_lock = threading.Lock()
@@ -264,7 +285,7 @@ def l1_quadratic(H: np.ndarray, b: np.ndarray, x: np.ndarray, cost: np.ndarray, 
     return x
 
 
-HESSIAN_PART = 1024  # images per part of a Hessian: ``watch(None)`` is called between parts
+HESSIAN_PART = 256  # images per part of a Hessian: ``watch(None)`` is called between parts
 
 
 def _hessian(X: np.ndarray, P: np.ndarray, a: tuple, b: tuple | None = None, watch=None) -> np.ndarray:

@@ -419,3 +419,18 @@ def test_the_disk_cache_can_be_turned_off(monkeypatch):
     explorer = Explorer(ahead=False)
     assert explorer.cache.store is None
     explorer.close()
+
+
+def test_store_folders_of_older_versions_are_removed_after_a_month(tmp_path):
+    import os
+    import time
+
+    from digitlab.lambda_path import STORE_DAYS, default_store
+
+    old, recent = tmp_path / "cache" / "explorer" / "0123456789abcdef", tmp_path / "cache" / "explorer" / "fedcba"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+    month_ago = time.time() - (STORE_DAYS + 1) * 86400
+    os.utime(old, (month_ago, month_ago))
+    store = default_store()
+    assert not old.exists() and recent.exists() and store.folder.parent == old.parent
