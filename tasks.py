@@ -12,7 +12,6 @@ JupyterLab or pytest.
 
 from __future__ import annotations
 
-import ensurepip
 import hashlib
 import json
 import os
@@ -33,11 +32,6 @@ SETS = {"notebooks": ("notebooks",), "test": ("notebooks", "test")}
 
 def bin_dir() -> Path:
     return VENV / ("Scripts" if os.name == "nt" else "bin")
-
-
-def bundled_pip_too_old() -> bool:
-    """Whether the pip this Python puts into a new environment predates editable installs from pyproject.toml."""
-    return tuple(int(part) for part in ensurepip.version().split(".")[:2]) < (21, 3)
 
 
 def installed() -> dict[str, str]:
@@ -62,8 +56,7 @@ def setup(extra: str) -> None:
     if not python.exists():
         print(f"creating the virtual environment {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-        if bundled_pip_too_old():
-            subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one
         done = {}
     print(f"installing digitlab[{extra}] into {VENV}", flush=True)
     subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)

@@ -42,7 +42,6 @@ def tasks(tmp_path, monkeypatch):
         target = command[-1]  # "pip" (its upgrade) or ".../digitlab[extra]"
         module.calls.append(target.rsplit("[", 1)[1].rstrip("]") if "[" in target else target)
 
-    monkeypatch.setattr(module, "bundled_pip_too_old", lambda: False)
     monkeypatch.setattr(module.venv.EnvBuilder, "create", create)
     monkeypatch.setattr(module.subprocess, "run", run)
     return module
@@ -56,24 +55,9 @@ def installs(tasks) -> list[str]:
 
 def test_lab_installs_the_notebook_set_into_a_new_environment(tasks):
     tasks.setup("notebooks")
-    assert installs(tasks) == ["create", "notebooks"]
+    assert installs(tasks) == ["create", "pip", "notebooks"]
     tasks.setup("notebooks")
     assert installs(tasks) == []  # nothing changed: nothing to install
-
-
-def test_pip_is_upgraded_first_only_where_the_bundled_one_is_too_old(tasks, monkeypatch):
-    monkeypatch.setattr(tasks, "bundled_pip_too_old", lambda: True)
-    tasks.setup("test")
-    assert installs(tasks) == ["create", "pip", "test"]
-
-
-@pytest.mark.parametrize(
-    "bundled, too_old", [("21.2.3", True), ("21.3.1", False), ("23.2.1", False), ("25.0.1", False)]
-)
-def test_a_bundled_pip_before_21_3_is_too_old(bundled, too_old, monkeypatch):
-    tasks = load_tasks()
-    monkeypatch.setattr(tasks.ensurepip, "version", lambda: bundled)
-    assert tasks.bundled_pip_too_old() is too_old
 
 
 def test_test_after_lab_adds_to_the_same_environment_and_lab_after_test_installs_nothing(tasks):
