@@ -70,6 +70,20 @@ def stop(process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+KERNEL_IDLE = """() => {
+    const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const session = widget && widget.sessionContext && widget.sessionContext.session;
+    const kernel = session && session.kernel;
+    return kernel && kernel.status === "idle";
+}"""
+
+
+def run_all_cells(page, timeout: float = 120) -> None:
+    """Once the open notebook's kernel is idle, run all its cells through JupyterLab's command (no menu clicks)."""
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
 @contextlib.contextmanager
 def jupyterlab(root_dir: Path, token: str = "digitlab-test") -> Iterator[str]:
     """JupyterLab serving ``root_dir`` on 127.0.0.1; yields its base URL (append ``?token=`` + token)."""
@@ -86,6 +100,7 @@ def jupyterlab(root_dir: Path, token: str = "digitlab-test") -> Iterator[str]:
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root_dir}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: commands run without menus or dialogs
         ],
         f"http://127.0.0.1:{port}/api/status?token={token}",
         root_dir,

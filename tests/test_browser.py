@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from browser_support import jupyterlab, requires_browser, voila
+from browser_support import jupyterlab, requires_browser, run_all_cells, voila
 
 from digitlab.explorer import fit_for_lambda
 
@@ -88,24 +88,13 @@ def drive_explorer(page) -> None:
 
 def test_explorer_in_jupyterlab(browser, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_CACHE", str(tmp_path / "cache"))  # no path kept from an earlier session
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)  # JupyterLab saves: work on a copy
     with jupyterlab(tmp_path) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token=digitlab-test")
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-        for _attempt in range(3):  # a cold JupyterLab sometimes drops the first Run All
-            if page.locator(".jp-Dialog").count():  # a dialog of a loaded JupyterLab (a kernel busy, say)
-                page.keyboard.press("Escape")
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            try:
-                page.wait_for_selector(".explorer-answer", timeout=60_000)
-                break
-            except PlaywrightTimeout:
-                continue
+        run_all_cells(page)
+        page.wait_for_selector(".explorer-answer", timeout=240_000)
         drive_explorer(page)
         assert page.locator("p", has_text="In this notebook you will:").first.is_visible()  # the whole notebook
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
