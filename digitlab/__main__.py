@@ -18,14 +18,17 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--root", help="data folder (default: $DIGITLAB_DATA or the repository's data/)")
-    sub = commands.add_parser("reproduce", help="run the report's experiments and print the results table")
-    sub.add_argument("--figures", metavar="DIR", help="also write the figures as PNG files into DIR")
+    sub = commands.add_parser(
+        "reproduce", help="run the report's experiments, write results/results.json and print the results table"
+    )
+    sub.add_argument("--figures", metavar="DIR", help="also write figures 11 and 12 as PNG files into DIR")
+    sub.add_argument("--output", metavar="FILE", help="write the results here (default: the repository's results/)")
     args = parser.parse_args(argv)
 
     if args.command == "reproduce":
         from .reproduce import main as reproduce
 
-        return reproduce(args.figures)
+        return reproduce(args.figures, args.output)
     try:
         folder = data_root(args.root)
         if args.command == "verify":

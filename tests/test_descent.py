@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import digitlab as dl
+from digitlab.descent import fit_logistic_many
 from digitlab.splits import Data, Splits
 
 
@@ -119,3 +120,38 @@ def test_proximal_l1_step_gives_exact_zeros_where_the_subgradient_step_does_not(
     assert np.mean(subgradient.w[1:][seen] == 0) < 0.05
     assert np.mean(proximal.w[1:][seen] == 0) > 0.5
     assert proximal.history["test_acc"][-1] > 0.9
+
+
+def test_runs_side_by_side_give_what_each_gives_alone(pair):
+    runs = [dict(lam=0.01, penalty="l1", l1_step="proximal"), dict(lr=0.3, schedule="anneal", T=2), dict(lam=0.003)]
+    runs = [dict(run, epochs=4, patience=2) for run in runs]
+    together = fit_logistic_many(pair, runs)
+    for run, fit in zip(runs, together):
+        alone = dl.fit_logistic(pair, **run)
+        np.testing.assert_allclose(fit.w, alone.w, rtol=1e-5, atol=1e-6)
+        assert fit.best_epoch == alone.best_epoch and fit.settings["lam"] == run.get("lam", 0.0)
+        for key in ("epoch", "holdout_acc", "test_acc"):
+            np.testing.assert_allclose(fit.history[key], alone.history[key])
+
+
+def test_runs_side_by_side_must_share_the_batches(pair):
+    with pytest.raises(ValueError, match="share seed"):
+        fit_logistic_many(pair, [dict(seed=0), dict(seed=1)])
+    with pytest.raises(ValueError, match="share epochs"):
+        fit_logistic_many(pair, [dict(epochs=2, batch_size=None), dict(epochs=3, batch_size=None)])
+    with pytest.raises(ValueError, match="all use full batches or all mini-batches"):
+        fit_logistic_many(pair, [dict(batch_size=None), dict(batch_size=100)])
+
+
+def test_a_random_start_with_a_penalty_agrees_with_a_plain_loop_on_every_pixel(splits):
+    # descent leaves the pixels no training image lights out of its products; their weights must still
+    # feel the penalty exactly as the plain loop over all 785 rows has them feel it
+    small = Splits(*(Data(d.X[:300], d.y[:300]) for d in splits))
+    settings = dict(init="normal", seed=3, lam=0.02, penalty="l2", lr=0.5, batch_size=None, epochs=3)
+    fit = dl.fit_softmax(small, dtype=np.float64, **settings)
+    W = np.random.default_rng(3).standard_normal((785, 10))
+    for _ in range(3):
+        W -= 0.5 * dl.softmax_loss(W, *small.train, lam=0.02)[1]
+    unlit = ~small.train.X.any(axis=0)
+    assert unlit.sum() > 100 and np.all(W[unlit] != 0)
+    np.testing.assert_allclose(fit.w, W, rtol=1e-10, atol=1e-12)

@@ -123,3 +123,34 @@ def test_unknown_penalty_is_refused():
     X, y, _ = random_problem(5, 3, 2, seed=6)
     with pytest.raises(ValueError, match="penalty 'l3'"):
         dl.logistic_loss(np.ones(3), X, y, 0.1, "l3")
+
+
+@pytest.mark.parametrize("model", ["logistic", "softmax"])
+def test_stacked_models_give_each_model_its_own_loss_and_gradient(model):
+    X, y, rng = random_problem(40, 6, 4, seed=7)
+    if model == "logistic":
+        y = y % 2
+        W = rng.normal(size=(6, 3))
+        core, one = dl.kernels.logistic_scores_loss, lambda w: dl.kernels.logistic_scores_loss(w, X, y)
+        columns = [W[:, r] for r in range(3)]
+    else:
+        W = rng.normal(size=(6, 3, 4)) * 5
+        core, one = dl.kernels.softmax_scores_loss, lambda w: dl.kernels.softmax_scores_loss(w, X, y)
+        columns = [W[:, r] for r in range(3)]
+    loss, grad, scores = core(W, X, y)
+    for r, w in enumerate(columns):
+        l1, g1, s1 = one(w)
+        assert loss[r] == pytest.approx(l1, rel=1e-12)
+        np.testing.assert_allclose(grad[:, r], g1, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(scores[:, r], s1)
+    only, none, again = core(W, X, y, gradient=False)
+    assert none is None and np.allclose(only, loss) and np.allclose(again, scores)
+
+
+def test_scores_far_below_the_top_do_not_make_subnormal_floats():
+    X = np.ones((4, 2), dtype=np.float32)
+    W = np.array([[0.0, -200.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)  # class 1 scores 200 below the rest
+    loss, grad, _ = dl.kernels.softmax_scores_loss(W, X, np.array([0, 1, 2, 0]))
+    assert np.isfinite(loss) and loss > 50  # the image of class 1 costs about 200 / 4
+    tiny = np.finfo(np.float32).tiny
+    assert not np.any((np.abs(grad) > 0) & (np.abs(grad) < tiny))
