@@ -28,8 +28,8 @@ WRONG = {
         (
             "mean replaced by sum",
             "logistic_loss_vectorised",
-            "np.mean(np.logaddexp(0, z) - y * z), X.T @ (dl.sigmoid(z) - y) / len(y)",
-            "np.sum(np.logaddexp(0, z) - y * z), X.T @ (dl.sigmoid(z) - y)",
+            "np.mean(np.logaddexp(0, z) - t * z), X.T @ (dl.sigmoid(z) - t) / len(t)",
+            "np.sum(np.logaddexp(0, z) - t * z), X.T @ (dl.sigmoid(z) - t)",
             "check_logistic_loss_vectorised",
             ["sums over the images", "average it"],
         ),
@@ -52,8 +52,8 @@ WRONG = {
         (
             "gradient with the wrong sign",
             "logistic_loss_vectorised",
-            "X.T @ (dl.sigmoid(z) - y) / len(y)",
-            "X.T @ (y - dl.sigmoid(z)) / len(y)",
+            "X.T @ (dl.sigmoid(z) - t) / len(t)",
+            "X.T @ (t - dl.sigmoid(z)) / len(t)",
             "check_logistic_loss_vectorised",
             ["wrong sign"],
         ),
