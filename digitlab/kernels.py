@@ -133,36 +133,48 @@ def softmax_scores_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, *, gradient
     ``scores (n, k)``. The unregularised core of ``softmax_loss``; the descent
     loop uses the scores for the training accuracy without a second pass. Several
     models at once: ``W (d, R, k)`` gives ``loss (R,)``, ``grad (d, R, k)``,
-    ``scores (n, R, k)`` from one matrix product. ``gradient=False`` skips the
-    gradient (``grad`` is None). ``XT``, optional, is ``X.T`` stored C-contiguous (X in Fortran order):
-    with it the forward product runs about 1.5 times faster for a few models (OpenBLAS); the descent loop
-    keeps one beside X.
-
-    The scores are held class-major, ``(R, k, n)``, so that every sum and maximum
-    over the k classes runs along rows of n numbers (over a last axis of 10 it is
-    slow); the scores returned are a transposed view of them.
+    ``scores (n, R, k)`` from one matrix product; their scores are held class-major,
+    ``(R, k, n)`` (every sum and maximum over the k classes then runs along rows of n
+    numbers; over a last axis of 10 it is slow), and the scores returned are a
+    transposed view. ``XT``, optional, is ``X.T`` stored C-contiguous: with it the
+    forward product for several models runs faster (OpenBLAS). ``gradient=False``
+    skips the gradient (``grad`` is None).
     """
-    stacked = W.ndim == 3
-    d, R, k = W.shape if stacked else (W.shape[0], 1, W.shape[1])
     n = len(y)
-    rows = np.arange(n)
+    if W.ndim == 2:  # one model, scores (n, k): the products the solvers are tuned for
+        scores = X @ W
+        loss, P = _cross_entropy(scores, y, gradient)
+        return float(loss), None if P is None else X.T @ P / n, scores
+    d, R, k = W.shape
     scores = (W.reshape(d, R * k).T @ (X.T if XT is None else XT)).reshape(R, k, n)
+    loss, P = _cross_entropy(scores, y, gradient)
+    if P is None:
+        return loss, None, scores.transpose(2, 0, 1)
+    grad = (P.reshape(R * k, n) @ X).T.reshape(W.shape)  # this order runs fastest in OpenBLAS for small R * k
+    grad /= n
+    return loss, grad, scores.transpose(2, 0, 1)
+
+
+def _cross_entropy(scores: np.ndarray, y: np.ndarray, gradient: bool):
+    """The mean of eq. 9 and ``P - one_hot(y)`` (eq. 10, 15) from scores whose axis 1 is the class.
+
+    ``scores (n, k)`` -> loss, ``P (n, k)``; class-major ``(R, k, n)`` -> ``loss (R,)``, ``P (R, k, n)``.
+    ``P`` is None without ``gradient``.
+    """
+    rows = np.arange(len(y))
+    true = (rows, y) if scores.ndim == 2 else (slice(None), y, rows)
     shifted = scores - scores.max(axis=1, keepdims=True)
-    picked = shifted[:, y, rows]  # the true class's shifted score, (R, n)
+    picked = shifted[true]  # the true class's shifted score, (n,) or (R, n)
     # exp below e^-87 gives subnormal floats, which slow every later product several-fold; a probability
     # under e^-80 counts as e^-80 (the loss and gradient move by less than 1e-33)
     exp = np.exp(np.maximum(shifted, FLOOR, out=shifted))
-    total = exp.sum(axis=1)  # (R, n)
-    loss = np.mean(np.log(total) - picked, axis=1)  # eq. 9, with its minus sign, averaged
-    view = scores.transpose(2, 0, 1) if stacked else scores[0].T
-    loss = loss if stacked else float(loss[0])
+    total = exp.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(total).squeeze(1) - picked, axis=-1 if scores.ndim == 3 else 0)  # eq. 9, averaged
     if not gradient:
-        return loss, None, view
-    P = np.divide(exp, total[:, None, :], out=exp)  # softmax probabilities, eq. 10
-    P[:, y, rows] -= 1  # P - one_hot(y), eq. 15
-    grad = (P.reshape(R * k, n) @ X).T.reshape(W.shape)  # this order runs fastest in OpenBLAS for small R * k
-    grad /= n
-    return loss, grad, view
+        return loss, None
+    P = np.divide(exp, total, out=exp)  # softmax probabilities, eq. 10
+    P[true] -= 1  # P - one_hot(y), eq. 15
+    return loss, P
 
 
 def softmax_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, penalty: str = "l2"):

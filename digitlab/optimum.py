@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .kernels import (
     logistic_labels,
@@ -27,7 +28,7 @@ from .kernels import (
     softmax_labels,
     softmax_scores_loss,
 )
-from .solvers import minimize_l1, minimize_lbfgs, scipy_blas_on_one_thread
+from .solvers import minimize_l1, minimize_lbfgs
 from .splits import Splits
 from .stats import Accuracy
 
@@ -93,7 +94,7 @@ def solve(splits: Splits, penalty: str, lam: float, warm: np.ndarray | None = No
     rows = np.flatnonzero(X.any(axis=0))  # the bias column is all ones: rows[0] == 0
     Xs, y = np.asfortranarray(X[:, rows]), splits.train.y
     w0 = np.zeros(shape) if warm is None else np.asarray(warm, dtype=np.float64)
-    with scipy_blas_on_one_thread():
+    with threadpool_limits(1, user_api="blas"):  # NumPy's and SciPy's BLAS on one thread each (see descent)
         if penalty == "l2":
             solved, iterations = minimize_lbfgs(core, "l2", lam, Xs, y, w0[rows], tol)
         else:

@@ -96,9 +96,11 @@ SOFTMAX_TOTAL = 2000
 # ---------------------------------------------------------------- logistic regression (notebooks 02, 03)
 
 
-def logistic_batch_run(pair: Splits) -> Fit:
+def logistic_batch_run(pair: Splits, progress: bool = False, label: str = "the report's batch run") -> Fit:
     """The report's batch run: zero start, learning rate 0.005, 10,000 full-batch iterations (figure 1)."""
-    return fit_logistic(pair, lr=0.005, epochs=10_000, batch_size=None, eval_every=100)
+    settings = dict(lr=0.005, epochs=10_000, batch_size=None, eval_every=100)
+    with _bar(progress, settings["epochs"], label, "iterations", done=f"{label}: done") as bar:
+        return fit_logistic_many(pair, [settings], progress=bar and (lambda epoch, _: bar.update(epoch)))[0]
 
 
 def logistic_minibatch_run(pair: Splits, lr: float = 0.1, patience: int | None = None) -> Fit:
@@ -296,8 +298,7 @@ def compute(splits: Splits | None = None, progress: bool = True) -> dict:
     }
     for a, b in PAIRS:
         pair = digit_pair(splits, a, b)
-        with _bar(progress, 1, f"logistic {a} vs {b}: the report's batch run", "runs"):
-            batch = logistic_batch_run(pair)
+        batch = logistic_batch_run(pair, progress, f"logistic {a} vs {b}: the report's batch run")
         results["logistic"][f"{a} vs {b}"] = {
             "sizes": [len(d.y) for d in pair],
             "recipe": {"holdout": _count(kept(batch, pair, "holdout")), "test": _count(kept(batch, pair, "test"))},

@@ -38,3 +38,22 @@ def test_weight_row_shares_one_scale_and_new_axes_when_none_given(mnist):
     assert grid.shape == (2, 6) and grid[0, 0].get_title() == str(mnist.test_labels[0])
     assert plots.plot_weights(weights[0]).figure is not fig
     plt.close("all")
+
+
+def test_house_style_is_legible_on_a_projector_and_accuracy_is_in_percent(splits):
+    import matplotlib as mpl
+
+    plots.set_style()
+    assert mpl.rcParams["figure.dpi"] >= 110 and mpl.rcParams["savefig.dpi"] >= 110
+    assert 12 <= mpl.rcParams["font.size"] <= 14
+    history = {"epoch": np.arange(3), **{f"{s}_acc": np.array([0.5, 0.9, 0.95]) for s in ("train", "holdout", "test")}}
+    ax = plots.plot_curves(history, "acc")
+    assert ax.get_ylabel() == "accuracy (%)" and ax.get_lines()[0].get_ydata()[-1] == 95.0
+    fig, axes = plt.subplots(1, 3)
+    plots.weight_row(np.random.default_rng(1).normal(size=(3, 785)), axes)
+    assert len(fig.axes) == 4 and fig.axes[-1].get_ylabel() == "weight"  # one colour bar for the row
+    ax = plots.plot_confusion(splits.test.y[:50], splits.test.y[:50])
+    assert len(ax.figure.axes) == 2 and ax.get_xlabel() == "predicted digit"
+    texts = [t.get_text() for t in ax.texts]
+    assert sum(int(t) for t in texts) == 50
+    plt.close("all")
