@@ -138,7 +138,9 @@ def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
     if _scaled(grad, ref_grad, n):
         raise CheckFailed(f"{part}: the gradient is {n} times too large: it sums over the images; divide by n")
     if _scaled(grad, ref_grad, -1):
-        raise CheckFailed(f"{part}: the gradient has the wrong sign: it points downhill; the gradient is X^T (p - y)")
+        raise CheckFailed(
+            f"{part}: the gradient has the wrong sign: it points downhill; the gradient is X^T (p - y) / n"
+        )
     raise CheckFailed(
         f"{part}: the loss is right but the gradient is not (largest difference "
         f"{np.max(np.abs(grad - ref_grad)):.3g}); check it against finite differences"
@@ -226,31 +228,38 @@ def check_softmax_loss(softmax_loss_fn: Callable, *, seed: int = 0, n: int = 8, 
 def check_penalty(penalty_fn: Callable, penalty: str, *, seed: int = 0, d: int = 6, lam: float = 0.3) -> str:
     """Check ``penalty_fn(w, lam) -> (value, grad)`` for ``lam * C(w)``, C the L2 or L1 term, bias row 0 free.
 
-    ``w (d,)`` or ``(d, k)``; the gradient is ``2 lam w`` (L2) or ``lam sign w`` (L1) off the bias.
+    Tried on ``w (d,)`` and on ``W (d, 3)``; the gradient is ``2 lam w`` (L2) or ``lam sign w`` (L1) off the bias.
     """
     part = f"{penalty.upper()} penalty"
-    w = np.random.default_rng(seed).normal(0, 1, d)
-    w[0] = 1.5  # a bias weight large enough that penalising it shows
+    rng = np.random.default_rng(seed)
+    for shape in ((d,), (d, 3)):
+        w = rng.normal(0, 1, shape)
+        w[0] = 1.5  # a bias weight (row) large enough that penalising it shows
+        _diagnose_penalty(part, penalty, penalty_fn, w, lam)
+    return _passes(part, f"d={d}, lam={lam}, w of shape (d,) and (d, k), bias not penalised")
+
+
+def _diagnose_penalty(part: str, penalty: str, penalty_fn: Callable, w: np.ndarray, lam: float) -> None:
     value, grad = _pair(part, _call(part, penalty_fn, w.copy(), lam), "(value, grad)")
     value = _scalar(part, "the value", value)
     ref_value, ref_grad = penalty_term(w, lam, penalty)
     grad = _as_array(part, "the gradient", grad, w.shape)
     if _close(value, ref_value) and _close(grad, ref_grad):
-        return _passes(part, f"d={d}, lam={lam}, bias not penalised")
-    bias_value = lam * (w[0] ** 2 if penalty == "l2" else abs(w[0]))
-    if _close(value, ref_value + bias_value) or (abs(grad[0]) > 1e-12 and _close(grad[1:], ref_grad[1:])):
+        return
+    bias_value = lam * np.sum(w[0] ** 2 if penalty == "l2" else np.abs(w[0]))
+    if _close(value, ref_value + bias_value) or (np.any(np.abs(grad[0]) > 1e-12) and _close(grad[1:], ref_grad[1:])):
         raise CheckFailed(f"{part}: the bias weight w[0] is penalised; leave row 0 out of C(w) and its gradient")
     if not _close(value, ref_value):
         if penalty == "l1" and _close(value, lam * np.sum(w[1:] ** 2)):
             raise CheckFailed(f"{part}: this is the L2 term (sum of squares); L1 is lam * sum |w|")
         if penalty == "l2" and _close(value, lam * np.sqrt(np.sum(w[1:] ** 2))):
             raise CheckFailed(f"{part}: C(w) is the sum of squares, not the Euclidean length (no square root)")
-        raise CheckFailed(f"{part}: the value is {float(value):.6g}, expected {ref_value:.6g}")
+        raise CheckFailed(f"{part}: for w of shape {w.shape} the value is {value:.6g}, expected {ref_value:.6g}")
     if penalty == "l2" and _scaled(grad, ref_grad, 0.5):
         raise CheckFailed(f"{part}: the gradient of lam * sum w^2 is 2 lam w, not lam w")
     if _scaled(grad, ref_grad, -1):
         raise CheckFailed(f"{part}: the gradient has the wrong sign")
-    raise CheckFailed(f"{part}: the value is right but the gradient is not")
+    raise CheckFailed(f"{part}: for w of shape {w.shape} the value is right but the gradient is not")
 
 
 def check_numeric_gradient(numeric_gradient_fn: Callable, *, seed: int = 0, d: int = 4, h: float = 1e-5) -> str:
