@@ -55,7 +55,7 @@ def test_readme_and_notebook_00_show_the_file(results):
 
 def test_every_accuracy_in_the_table_is_a_count_with_its_interval(results):
     rows = rp.table_rows(results)
-    assert len(rows) == 2 + 4 * 2 * 2  # two pairs; L2 and L1 for both lambda sets, hold-out and test
+    assert len(rows) == 2 + 2 * 2 * 2  # two pairs; L2 and L1 for both lambda sets, hold-out and test
     for row in rows:
         for cell in row[1:]:
             if "rounded" not in cell:
