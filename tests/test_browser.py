@@ -24,7 +24,9 @@ def answer(page) -> dict:
         """() => {
         const el = document.querySelector('.explorer-answer');
         const out = {...el.dataset};
-        for (const td of el.querySelectorAll('.value')) out[td.dataset.name] = td.dataset.text || td.innerText;
+        for (const td of el.querySelectorAll('.value')) {
+            out[td.dataset.name] = (td.dataset.text || td.textContent).trim();  // rendered or not
+        }
         out.images = [...el.querySelectorAll('img.explorer-weights')].map(img => img.src);
         return out;
     }"""
@@ -95,6 +97,7 @@ def test_explorer_in_jupyterlab(browser, tmp_path, monkeypatch):
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
         run_all_cells(page)
         page.wait_for_selector(".explorer-answer", timeout=240_000)
+        page.locator(".explorer-root").first.scroll_into_view_if_needed()  # cells out of view are not rendered
         drive_explorer(page)
         assert page.locator("p", has_text="In this notebook you will:").first.is_visible()  # the whole notebook
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
