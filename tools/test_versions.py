@@ -13,9 +13,9 @@ both ends of that promise:
 
 Each run gets its own virtual environment under ``build/test-versions/`` (reused while ``pyproject.toml``
 is unchanged), installs digitlab editable with its ``test`` extra, whatever the dependency lists hold, and
-runs ``pytest tests`` without the notebooks and the browser tests (``tasks.py test`` runs those). ``uv``
-itself is installed from PyPI into ``build/test-versions/uv``. ``.ci/run`` calls this after the README's
-test command.
+runs ``pytest tests`` without the notebooks, the coursework's autograding and the browser tests (``tasks.py
+test`` runs those). ``uv`` itself is installed from PyPI into ``build/test-versions/uv``. ``.ci/run`` calls
+this after the README's test command.
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ def prepare(name: str, python: Path, lowest: bool) -> Path:
 
 
 def excluded() -> list[str]:
-    """Test files left to ``tasks.py test``: the notebooks and whatever drives a browser."""
-    files = [ROOT / "tests" / "test_notebooks.py"]
+    """Test files left to ``tasks.py test``: what executes the notebooks (nbval's own tests and the coursework's
+    autograding, which runs each teaching notebook once per scripted submission) and whatever drives a browser."""
+    files = [ROOT / "tests" / "test_notebooks.py", ROOT / "tests" / "test_coursework.py"]
     files += [p for p in sorted((ROOT / "tests").glob("test_*.py")) if "requires_browser" in p.read_text()]
     return [f"--ignore={p.relative_to(ROOT)}" for p in files if p.exists()]
 
