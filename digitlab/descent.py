@@ -31,7 +31,6 @@ from threadpoolctl import threadpool_limits
 
 from . import validate
 from .kernels import (
-    PENALTIES,
     logistic_labels,
     logistic_scores_loss,
     penalty_term,
@@ -97,37 +96,11 @@ class Fit:
     settings: dict = field(default_factory=dict)
 
 
-def _check_settings(splits: Splits, settings: dict) -> dict:
-    unknown = set(settings) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; the settings are {sorted(DEFAULTS)}")
-    s = {**DEFAULTS, **settings}
-    if not s["lr"] > 0:
-        raise ValueError(f"learning rate lr={s['lr']!r} must be > 0")
-    if not s["lam"] >= 0:
-        raise ValueError(f"lam={s['lam']!r} must be >= 0")
-    if s["penalty"] not in PENALTIES:
-        raise ValueError(f"penalty {s['penalty']!r} is unknown; use 'l2' or 'l1'")
-    if s["batch_size"] is not None and not s["batch_size"] >= 1:
-        raise ValueError(f"batch_size={s['batch_size']!r} must be >= 1, or None for full batches")
-    if not (isinstance(s["epochs"], (int, np.integer)) and s["epochs"] >= 0):
-        raise ValueError(f"epochs={s['epochs']!r} must be a whole number >= 0")
-    if s["schedule"] not in ("constant", "anneal"):
-        raise ValueError(f"schedule {s['schedule']!r} is unknown; use 'constant' or 'anneal'")
-    if not s["T"] > 0:
-        raise ValueError(f"T={s['T']!r} must be > 0")
-    if s["patience"] is not None and not s["patience"] >= 1:
-        raise ValueError(f"patience={s['patience']!r} must be >= 1, or None for no early stopping")
-    if s["l1_step"] not in ("subgradient", "proximal"):
-        raise ValueError(f"l1_step {s['l1_step']!r} is unknown; use 'subgradient' or 'proximal'")
-    if s["init"] not in ("zeros", "normal"):
-        raise ValueError(f"init {s['init']!r} is unknown; use 'zeros' or 'normal'")
-    if not s["eval_every"] >= 1:
-        raise ValueError(f"eval_every={s['eval_every']!r} must be >= 1")
-    for name, data in zip(splits._fields, splits):
-        if len(data.y) == 0:
-            raise ValueError(f"the {name} split is empty; check the digits chosen or the data")
-    return s
+def _settings(splits: Splits, runs: Sequence[dict], n_classes: int | None = None) -> list[dict]:
+    """Each run's settings with the defaults filled in, after ``validate.fit_call`` has seen them all."""
+    for run in runs:
+        validate.fit_call(splits, run, DEFAULTS, n_classes)
+    return [{**DEFAULTS, **run} for run in runs]
 
 
 def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, s: dict) -> Fit:
@@ -367,8 +340,7 @@ def fit_logistic(splits: Splits, **settings) -> Fit:
 
     Introduced in ``02_logistic_regression.ipynb``.
     """
-    validate.fit_call(splits, settings, DEFAULTS)
-    s = _check_settings(splits, settings)
+    (s,) = _settings(splits, [settings])
     w = _start((splits.train.X.shape[1],), s)
     return descend(logistic_scores_loss, logistic_labels, w, splits, s)
 
@@ -392,11 +364,7 @@ def fit_softmax(splits: Splits, n_classes: int = 10, **settings) -> Fit:
 
     Introduced in ``04_softmax_regression.ipynb``.
     """
-    validate.fit_call(splits, settings, DEFAULTS, n_classes, model="softmax")
-    s = _check_settings(splits, settings)
-    for name, data in zip(splits._fields, splits):
-        if data.y.min() < 0 or data.y.max() >= n_classes:
-            raise ValueError(f"the {name} split has labels outside 0..{n_classes - 1}; set n_classes")
+    (s,) = _settings(splits, [settings], n_classes)
     W = _start((splits.train.X.shape[1], n_classes), s)
     return descend(softmax_scores_loss, softmax_labels, W, splits, s)
 
@@ -409,7 +377,7 @@ def fit_logistic_many(splits: Splits, runs: Sequence[dict], progress=None) -> li
 
     Introduced in ``03_regularization.ipynb``.
     """
-    checked = [_check_settings(splits, run) for run in runs]
+    checked = _settings(splits, runs)
     starts = [_start((splits.train.X.shape[1],), s) for s in checked]
     return descend_many(logistic_scores_loss, logistic_labels, starts, splits, checked, progress)
 
@@ -419,9 +387,6 @@ def fit_softmax_many(splits: Splits, runs: Sequence[dict], n_classes: int = 10, 
 
     Introduced in ``04_softmax_regression.ipynb``.
     """
-    checked = [_check_settings(splits, run) for run in runs]
-    for name, data in zip(splits._fields, splits):
-        if data.y.min() < 0 or data.y.max() >= n_classes:
-            raise ValueError(f"the {name} split has labels outside 0..{n_classes - 1}; set n_classes")
+    checked = _settings(splits, runs, n_classes)
     starts = [_start((splits.train.X.shape[1], n_classes), s) for s in checked]
     return descend_many(softmax_scores_loss, softmax_labels, starts, splits, checked, progress)

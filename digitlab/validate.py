@@ -204,12 +204,12 @@ def splits(given, classes: int | None) -> None:
         labels(f"splits.{field}.y", data.y, len(X), classes)
 
 
-def fit_call(given_splits, given_settings: dict, defaults: dict, n_classes=None, model: str = "logistic") -> None:
-    """Everything ``fit_logistic`` (``model="logistic"``) or ``fit_softmax`` is given, before any work."""
+def fit_call(given_splits, given_settings: dict, defaults: dict, n_classes=None) -> None:
+    """Everything ``fit_logistic`` (``n_classes`` None) or ``fit_softmax`` is given, before any work."""
     settings(given_settings, defaults)
-    if model == "softmax":
+    if n_classes is not None:
         whole("n_classes", n_classes, 2)
-    splits(given_splits, n_classes if model == "softmax" else None)
+    splits(given_splits, n_classes)
 
 
 def loss_call(w, X, y, lam, penalty, model: str) -> None:
