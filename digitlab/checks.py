@@ -505,3 +505,70 @@ def working(student: Callable, check: Callable[[Callable], str], reference: Call
         print(f"using digitlab's {getattr(reference, '__name__', 'reference')} for now: {failure}")
         return reference
     return student
+
+
+# ------------------------------------------------------------------ the descent, built by hand (assignment 02)
+
+
+def reference_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
+    """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on."""
+    return w - lr * grad
+
+
+def reference_minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch's mini-batches: ``rng.permutation(n)`` cut into pieces of ``batch_size``, the last one kept."""
+    order = rng.permutation(n)
+    return [order[start : start + batch_size] for start in range(0, n, batch_size)]
+
+
+def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
+    """Check ``rate_fn(X) -> lr``: a constant learning rate for the mean logistic loss on ``X (n, d)``.
+
+    Passes for ``2 / (20 L) <= lr < 2 / L``, L the largest eigenvalue of ``X^T X / (4 n)`` (the steepest
+    curvature of the mean loss): below 2 / L the steps cannot overshoot, and not so small that descent
+    crawls. A number fixed for one data set fails on another (the hidden tests use other data).
+    """
+    part = "safe learning rate"
+    lr = _scalar(part, "the learning rate", _call(part, rate_fn, X))
+    n, d = X.shape
+    limit = 2 / np.linalg.eigvalsh(X.T @ X / (4 * n))[-1]
+    if not lr > 0:
+        raise CheckFailed(f"{part}: {lr!r} is not a positive number")
+    if lr >= limit:
+        raise CheckFailed(
+            f"{part}: lr={lr:.4g} is not below 2 / L = {limit:.4g} for this X ({n} x {d}): the steps overshoot "
+            "and the loss can grow; compute L from X (the largest eigenvalue of X^T X / (4 n)), do not fix a number"
+        )
+    if lr < limit / 20:
+        raise CheckFailed(
+            f"{part}: lr={lr:.4g} is {limit / lr:.0f} times below 2 / L = {limit:.4g}: descent would crawl; "
+            "L is the largest eigenvalue of X^T X / (4 n), the MEAN over the n images, not the sum"
+        )
+    return _passes(part, f"lr={lr:.4g} < 2 / L = {limit:.4g} for X of {n} x {d}")
+
+
+def check_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
+    """Check ``train_fn(splits, **settings) -> (w, best_epoch)`` reaches ``target`` accuracy on ``splits.test``.
+
+    ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); the weights ``w (d,)`` are judged
+    on the test images, which training must not see. The message gives the count and its 95% interval.
+    """
+    from .stats import accuracy  # imported here: the checks' imports stay the kernels'
+
+    part = f"training{' on ' + what if what else ''}"
+    result = _pair(part, _call(part, lambda: train_fn(splits, **settings)), "(w, best_epoch)")
+    w = _as_array(part, "the weights", result[0], (splits.train.X.shape[1],))
+    if not np.all(np.isfinite(w)):
+        raise CheckFailed(
+            f"{part}: the weights are not finite (nan or inf): the steps diverged; lower the learning rate"
+        )
+    test = accuracy(splits.test.y, (splits.test.X @ w > 0).astype(np.int64))
+    if test.value >= target:
+        return _passes(part, f"test {test} >= {target:.0%}, weights of epoch {result[1]}")
+    train = accuracy(splits.train.y, (splits.train.X @ w > 0).astype(np.int64))
+    hint = (
+        "the training images are not fitted either: check the step's sign, the learning rate and the epochs"
+        if train.value < target
+        else "the training images are fitted: keep the weights of the best hold-out accuracy, not the last"
+    )
+    raise CheckFailed(f"{part}: test {test}, below the target {target:.0%} (training {train}); {hint}")

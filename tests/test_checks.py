@@ -275,3 +275,41 @@ def test_working_falls_back_on_the_reference_and_says_so(capsys):
     assert checks.working(right_logistic, checks.check_logistic_loss, dl.logistic_loss) is right_logistic
     assert checks.working(not_done, checks.check_logistic_loss, dl.logistic_loss) is dl.logistic_loss
     assert "not done yet" in capsys.readouterr().out
+
+
+def one_over_l(X):
+    return 1 / (np.linalg.eigvalsh(X.T @ X / len(X))[-1] / 4)
+
+
+def test_the_references_pass_their_checks():
+    assert "passes" in checks.check_descent_step(checks.reference_step)
+    assert "passes" in checks.check_minibatches(checks.reference_minibatches, n=40, batch_size=7)
+
+
+def test_a_safe_learning_rate_is_computed_from_the_data(splits):
+    X = dl.digit_pair(splits, 2, 3).train.X
+    assert "passes" in checks.check_safe_learning_rate(one_over_l, X)
+    wide = np.random.default_rng(1).random((300, 20)) * 4  # larger features: a steeper loss
+    assert "passes" in checks.check_safe_learning_rate(one_over_l, wide)
+    with pytest.raises(CheckFailed, match="do not fix a number"):
+        checks.check_safe_learning_rate(lambda X: 0.1, wide)
+    with pytest.raises(CheckFailed, match="MEAN"):
+        checks.check_safe_learning_rate(lambda X: 1 / (np.linalg.eigvalsh(X.T @ X)[-1] / 4), X)  # the sum's L
+    with pytest.raises(CheckFailed, match="not done yet"):
+        checks.check_safe_learning_rate(not_done, X)
+
+
+def fit_pair(pair, **settings):
+    fit = dl.fit_logistic(pair, **settings)
+    return fit.w, fit.best_epoch
+
+
+def test_training_is_judged_on_the_test_images(splits):
+    pair = dl.digit_pair(splits, 2, 3)
+    assert "passes" in checks.check_training(fit_pair, pair, 0.97, "2 vs 3", lr=0.1, epochs=20, batch_size=362)
+    with pytest.raises(CheckFailed, match=r"test .*/405; 95% CI.*below the target 97%.*not fitted either"):
+        checks.check_training(fit_pair, pair, 0.97, lr=0.1, epochs=20, batch_size=362, lam=10.0)
+    with pytest.raises(CheckFailed, match="diverged"):
+        checks.check_training(lambda pair: (np.full(785, np.nan), 0), pair, 0.97)
+    with pytest.raises(CheckFailed, match="not done yet"):
+        checks.check_training(not_done, pair, 0.97)

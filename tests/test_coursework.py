@@ -58,6 +58,48 @@ WRONG = {
             ["wrong sign"],
         ),
     ],
+    "02_logistic_regression": [
+        (
+            "mean replaced by sum",
+            "logistic_loss",
+            "np.mean(np.logaddexp(0, z) - t * z), X.T @ (dl.sigmoid(z) - t) / len(t)",
+            "np.sum(np.logaddexp(0, z) - t * z), X.T @ (dl.sigmoid(z) - t)",
+            "check_logistic_loss",
+            ["sums over the images", "average it"],
+        ),
+        (
+            "gradient step with the wrong sign",
+            "descent_step",
+            "return w - lr * grad",
+            "return w + lr * grad",
+            "check_descent_step",
+            ["uphill"],
+        ),
+        (
+            "early stopping keeps the last weights",
+            "gradient_descent",
+            "return best_w, best_epoch",
+            "return w, best_epoch",
+            "check_gradient_descent",
+            ["not of the best hold-out accuracy"],
+        ),
+        (
+            "mini-batches not shuffled",
+            "minibatches",
+            "order = rng.permutation(N)",
+            "order = np.arange(N)",
+            "check_minibatches",
+            ["stored order", "shuffle"],
+        ),
+        (
+            "last mini-batch dropped",
+            "minibatches",
+            "range(0, N, batch_size)",
+            "range(0, N - N % batch_size, batch_size)",
+            "check_minibatches",
+            ["left out", "keep the last"],
+        ),
+    ],
 }
 
 
