@@ -572,3 +572,181 @@ def check_training(train_fn: Callable, splits, target: float, what: str = "", **
         else "the training images are fitted: keep the weights of the best hold-out accuracy, not the last"
     )
     raise CheckFailed(f"{part}: test {test}, below the target {target:.0%} (training {train}); {hint}")
+
+
+# ------------------------------------------------------------- regularisation (03_regularization)
+#
+# References the checks below compare with; ``working`` falls back on them while a part is unfinished.
+
+
+def soft_threshold(w: np.ndarray, t: float) -> np.ndarray:
+    """The proximal L1 step off the bias: ``sign(w) max(|w| - t, 0)`` for ``w[1:]``, ``w[0]`` unchanged.
+
+    ``w (d,)`` -> ``(d,)``. Introduced in ``03_regularization.ipynb``.
+    """
+    out = np.array(w, dtype=np.float64)
+    out[1:] = np.sign(out[1:]) * np.maximum(np.abs(out[1:]) - t, 0)
+    return out
+
+
+def proximal_step(w: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, lam: float) -> np.ndarray:
+    """One proximal-gradient step for the mean logistic loss + ``lam * sum |w[1:]|``.
+
+    The gradient step on the smooth part (the mean cross-entropy), then soft-thresholding with ``t = lr * lam``.
+    ``w (d,)``, ``X (n, d)``, ``y (n,)`` -> new ``w (d,)``. Introduced in ``03_regularization.ipynb``.
+    """
+    return soft_threshold(w - lr * logistic_loss(w, X, y)[1], lr * lam)
+
+
+def fit_l1(X: np.ndarray, y: np.ndarray, lam: float, lr: float, epochs: int) -> np.ndarray:
+    """``epochs`` full-batch proximal steps from ``w = 0``: ``X (n, d)``, ``y (n,)`` -> ``w (d,)``.
+
+    Introduced in ``03_regularization.ipynb``.
+    """
+    w = np.zeros(X.shape[1])
+    for _ in range(epochs):
+        w = proximal_step(w, X, y, lr, lam)
+    return w
+
+
+def choose_lambda(lams, holdout_acc, test_acc) -> float:
+    """The lambda of the best hold-out accuracy, the larger of equals; ``test_acc`` is not looked at.
+
+    Introduced in ``03_regularization.ipynb``.
+    """
+    lams, holdout_acc = np.asarray(lams, dtype=np.float64), np.asarray(holdout_acc)
+    best = np.flatnonzero(holdout_acc == holdout_acc.max())
+    return float(lams[best].max())
+
+
+def check_regularised_loss(loss_fn: Callable, *, seed: int = 0, n: int = 9, d: int = 6, lam: float = 0.2) -> str:
+    """Check ``loss_fn(w, X, t, lam) -> (loss, grad)``: mean cross-entropy + ``lam * sum w[1:]**2`` (eq. 6, 7).
+
+    ``w (d,)``, ``X (n, d)``, ``t (n,)`` in {0, 1}; the bias weight ``w[0]`` is not penalised.
+    """
+    part = "regularised loss"
+    X, y, w = _problem(seed, n, d)
+    w[0] = 1.5  # a bias weight large enough that penalising it shows
+    loss, grad = _pair(part, _call(part, loss_fn, w.copy(), X, y, lam))
+    loss = _scalar(part, "the loss", loss)
+    grad = _as_array(part, "the gradient", grad, w.shape)
+    ce, ce_grad = logistic_loss(w, X, y)
+    reg, reg_grad = penalty_term(w, lam, "l2")
+    if _close(loss, ce + reg) and _close(grad, ce_grad + reg_grad):
+        return _passes(part, f"n={n}, d={d}, lam={lam}, bias not penalised")
+    bias = lam * w[0] ** 2
+    if not np.isfinite(loss):
+        raise CheckFailed(f"{part}: the loss is {loss}; compute it the stable way (np.logaddexp)")
+    if _close(loss, ce + reg + bias) or (
+        _close(grad[1:], (ce_grad + reg_grad)[1:]) and _close(grad[0], ce_grad[0] + 2 * lam * w[0])
+    ):
+        raise CheckFailed(f"{part}: the bias weight w[0] is penalised; leave w[0] out of the L2 term and its gradient")
+    if _close(loss, n * ce + reg) or _close(loss, n * ce + reg + bias):
+        raise CheckFailed(
+            f"{part}: the cross-entropy is {n} times too large: it sums over the images; average it (mean)"
+        )
+    if _close(loss, ce):
+        raise CheckFailed(f"{part}: the loss has no penalty: add lam * sum of w[1:]**2")
+    if _close(loss, ce - reg):
+        raise CheckFailed(f"{part}: the penalty is subtracted; the regularised loss adds lam * sum of w[1:]**2")
+    if not _close(loss, ce + reg):
+        raise CheckFailed(f"{part}: the loss is {loss:.6g}, expected {ce + reg:.6g}")
+    if _close(grad, n * ce_grad + reg_grad):
+        raise CheckFailed(f"{part}: the gradient is {n} times too large: it sums over the images; divide by n")
+    if _close(grad, -(ce_grad + reg_grad)) or _close(grad, -ce_grad + reg_grad):
+        raise CheckFailed(f"{part}: the gradient has the wrong sign: it is X^T (p - t) / n + 2 lam w (bias row 0)")
+    if _close(grad, ce_grad + reg_grad / 2):
+        raise CheckFailed(f"{part}: the gradient of lam * sum w^2 is 2 lam w, not lam w")
+    if _close(grad, ce_grad):
+        raise CheckFailed(f"{part}: the loss is right but the gradient leaves out the penalty's 2 lam w")
+    raise CheckFailed(
+        f"{part}: the loss is right but the gradient is not (largest difference "
+        f"{np.max(np.abs(grad - ce_grad - reg_grad)):.3g}); check it against finite differences"
+    )
+
+
+def check_proximal_step(
+    step_fn: Callable, *, seed: int = 0, n: int = 12, d: int = 10, lr: float = 0.5, lam: float = 0.2
+) -> str:
+    """Check ``step_fn(w, X, t, lr, lam) -> new w``: a gradient step on the mean cross-entropy, then
+    soft-thresholding off the bias with ``t = lr * lam``, which sets small weights to exactly zero.
+    """
+    part = "proximal step"
+    X, y, w = _problem(seed, n, d)
+    w[0], w[1] = 1.5, lr * lam / 3  # a bias past the threshold; a weight inside it before the step
+    for _ in range(3):  # and one that the gradient step brings inside it: it must land on exactly zero
+        w[2] = lr * logistic_loss(w, X, y)[1][2] - lr * lam / 2
+    new = _as_array(part, "the new weights", _call(part, step_fn, w.copy(), X, y, lr, lam), w.shape)
+    grad = logistic_loss(w, X, y)[1]
+    expected = soft_threshold(w - lr * grad, lr * lam)
+    zeros = int(np.sum(expected[1:] == 0))
+    if _close(new, expected, atol=0) and np.array_equal(new[1:] == 0, expected[1:] == 0):
+        return _passes(part, f"n={n}, d={d}, lr={lr}, lam={lam}: {zeros} weight(s) exactly zero, bias untouched")
+    shrunk_bias = expected.copy()
+    shrunk_bias[0] = np.sign(expected[0]) * max(abs(expected[0]) - lr * lam, 0)
+    candidates = [
+        (
+            soft_threshold(w + lr * grad, lr * lam),
+            "the gradient step goes uphill (w + lr * grad): descend, w - lr * grad",
+        ),
+        (shrunk_bias, "the bias w[0] was soft-thresholded too; leave it out of the L1 step"),
+        (
+            w - lr * (grad + lam * np.r_[0, np.sign(w[1:])]),
+            "this is the subgradient step (w - lr * (grad + lam * sign w)): it never lands on zero; take the plain "
+            "gradient step, then soft-threshold",
+        ),
+        (
+            soft_threshold(w - lr * (grad + lam * np.r_[0, np.sign(w[1:])]), lr * lam),
+            "the L1 term is counted twice: the gradient step is on the cross-entropy alone, soft-thresholding "
+            "takes the penalty",
+        ),
+        (soft_threshold(w - lr * grad, lam), "the threshold is lam; it is lr * lam (the step's length times lambda)"),
+        (
+            soft_threshold(w, lr * lam) - lr * grad,
+            "soft-thresholding comes after the gradient step, not before (else the weights never land on zero)",
+        ),
+        (w - lr * grad, "the gradient step is right but nothing was soft-thresholded"),
+    ]
+    for candidate, message in candidates:
+        if _close(new, candidate):
+            raise CheckFailed(f"{part}: {message}")
+    if _close(new, expected):
+        raise CheckFailed(f"{part}: the weights that belong at zero are near zero, not exactly 0: clamp with max(., 0)")
+    raise CheckFailed(
+        f"{part}: expected soft_threshold(w - lr * grad, lr * lam) (largest difference "
+        f"{np.max(np.abs(new - expected)):.3g})"
+    )
+
+
+def check_l1_fit(
+    fit_fn: Callable, *, seed: int = 0, n: int = 40, d: int = 8, lam: float = 0.02, lr: float = 0.5, epochs: int = 30
+) -> str:
+    """Check ``fit_fn(X, t, lam, lr, epochs) -> w (d,)``: ``epochs`` full-batch proximal steps from ``w = 0``."""
+    part = "L1 by proximal steps"
+    X, y, _ = _problem(seed, n, d)
+    w = _as_array(part, "the weights", _call(part, fit_fn, X, y, lam, lr, epochs), (d,))
+    expected = fit_l1(X, y, lam, lr, epochs)
+    zeros = int(np.sum(expected[1:] == 0))
+    if _close(w, expected) and np.array_equal(w[1:] == 0, expected[1:] == 0):
+        return _passes(part, f"n={n}, d={d}, lam={lam}, {epochs} epochs: {zeros} weight(s) exactly zero")
+    for other in (epochs - 1, epochs + 1):
+        if _close(w, fit_l1(X, y, lam, lr, other)):
+            raise CheckFailed(f"{part}: these are the weights after {other} steps; take exactly epochs = {epochs}")
+    uphill = np.zeros(d)
+    for _ in range(epochs):
+        uphill = soft_threshold(uphill + lr * logistic_loss(uphill, X, y)[1], lr * lam)
+    if _close(w, uphill):
+        raise CheckFailed(f"{part}: the steps go uphill (w + lr * grad): descend, w - lr * grad")
+    if zeros and not np.any(w[1:] == 0):
+        raise CheckFailed(
+            f"{part}: no weight is exactly zero, where {zeros} should be: use the proximal step (soft-thresholding), "
+            "not the subgradient step"
+        )
+    raise CheckFailed(
+        f"{part}: expected {epochs} proximal steps from w = 0 (largest difference {np.max(np.abs(w - expected)):.3g}); "
+        "start from zeros and pass lr and lam through"
+    )
+
+
+__all__ += ["check_l1_fit", "check_proximal_step", "check_regularised_loss", "choose_lambda", "fit_l1"]
+__all__ += ["proximal_step", "soft_threshold"]

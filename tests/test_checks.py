@@ -313,3 +313,140 @@ def test_training_is_judged_on_the_test_images(splits):
         checks.check_training(lambda pair: (np.full(785, np.nan), 0), pair, 0.97)
     with pytest.raises(CheckFailed, match="not done yet"):
         checks.check_training(not_done, pair, 0.97)
+
+
+# ------------------------------------------------------------- regularisation (03_regularization)
+
+
+def right_regularised(w, X, t, lam):
+    return dl.logistic_loss(w, X, t, lam, "l2")
+
+
+def regularised_with_bias(w, X, t, lam):
+    loss, grad = dl.logistic_loss(w, X, t)
+    return loss + lam * np.sum(w**2), grad + 2 * lam * w
+
+
+def regularised_summed(w, X, t, lam):
+    loss, grad = dl.logistic_loss(w, X, t)
+    value, reg_grad = penalty_term(w, lam, "l2")
+    return loss * len(t) + value, grad * len(t) + reg_grad
+
+
+def regularised_flipped(w, X, t, lam):
+    loss, grad = dl.logistic_loss(w, X, t, lam, "l2")
+    return loss, -grad
+
+
+def regularised_half_penalty_gradient(w, X, t, lam):
+    loss, grad = dl.logistic_loss(w, X, t)
+    value, reg_grad = penalty_term(w, lam, "l2")
+    return loss + value, grad + reg_grad / 2
+
+
+def regularised_no_penalty(w, X, t, lam):
+    return dl.logistic_loss(w, X, t)
+
+
+def prox_uphill(w, X, t, lr, lam):
+    return checks.soft_threshold(w + lr * dl.logistic_loss(w, X, t)[1], lr * lam)
+
+
+def prox_shrinks_bias(w, X, t, lr, lam):
+    v = w - lr * dl.logistic_loss(w, X, t)[1]
+    return np.sign(v) * np.maximum(np.abs(v) - lr * lam, 0)
+
+
+def prox_subgradient(w, X, t, lr, lam):
+    return w - lr * dl.logistic_loss(w, X, t, lam, "l1")[1]
+
+
+def prox_threshold_lam(w, X, t, lr, lam):
+    return checks.soft_threshold(w - lr * dl.logistic_loss(w, X, t)[1], lam)
+
+
+def prox_threshold_first(w, X, t, lr, lam):
+    return checks.soft_threshold(w, lr * lam) - lr * dl.logistic_loss(w, X, t)[1]
+
+
+def prox_counted_twice(w, X, t, lr, lam):
+    return checks.soft_threshold(w - lr * dl.logistic_loss(w, X, t, lam, "l1")[1], lr * lam)
+
+
+def prox_no_threshold(w, X, t, lr, lam):
+    return w - lr * dl.logistic_loss(w, X, t)[1]
+
+
+def fit_by_subgradient(X, t, lam, lr, epochs):
+    w = np.zeros(X.shape[1])
+    for _ in range(epochs):
+        w = prox_subgradient(w, X, t, lr, lam)
+    return w
+
+
+def fit_one_step_short(X, t, lam, lr, epochs):
+    return checks.fit_l1(X, t, lam, lr, epochs - 1)
+
+
+def fit_uphill(X, t, lam, lr, epochs):
+    w = np.zeros(X.shape[1])
+    for _ in range(epochs):
+        w = prox_uphill(w, X, t, lr, lam)
+    return w
+
+
+def fit_from_ones(X, t, lam, lr, epochs):
+    w = np.ones(X.shape[1])
+    for _ in range(epochs):
+        w = checks.proximal_step(w, X, t, lr, lam)
+    return w
+
+
+@pytest.mark.parametrize(
+    ("check", "wrong", "words"),
+    [
+        (checks.check_regularised_loss, regularised_with_bias, "bias weight w[0] is penalised"),
+        (checks.check_regularised_loss, regularised_summed, "sums over the images; average it"),
+        (checks.check_regularised_loss, regularised_flipped, "wrong sign"),
+        (checks.check_regularised_loss, regularised_half_penalty_gradient, "2 lam w, not lam w"),
+        (checks.check_regularised_loss, regularised_no_penalty, "no penalty"),
+        (checks.check_regularised_loss, lambda w, X, t, lam: not_done(), "not done yet"),
+        (checks.check_proximal_step, prox_uphill, "goes uphill"),
+        (checks.check_proximal_step, prox_shrinks_bias, "bias w[0] was soft-thresholded"),
+        (checks.check_proximal_step, prox_subgradient, "subgradient step"),
+        (checks.check_proximal_step, prox_threshold_lam, "it is lr * lam"),
+        (checks.check_proximal_step, prox_threshold_first, "after the gradient step"),
+        (checks.check_proximal_step, prox_counted_twice, "counted twice"),
+        (checks.check_proximal_step, prox_no_threshold, "nothing was soft-thresholded"),
+        (checks.check_l1_fit, fit_by_subgradient, "not the subgradient step"),
+        (checks.check_l1_fit, fit_one_step_short, "after 29 steps"),
+        (checks.check_l1_fit, fit_uphill, "uphill"),
+        (checks.check_l1_fit, fit_from_ones, "start from zeros"),
+    ],
+)
+def test_each_regularisation_mistake_is_named(check, wrong, words):
+    with pytest.raises(CheckFailed) as failure:
+        check(wrong)
+    assert words in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "other"),
+    [
+        (checks.check_regularised_loss, right_regularised, dict(n=23, d=9, lam=0.05)),
+        (checks.check_proximal_step, checks.proximal_step, dict(n=30, d=15, lr=0.3, lam=0.1)),
+        (checks.check_l1_fit, checks.fit_l1, dict(n=50, d=12, lam=0.02, lr=0.8, epochs=25)),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_a_right_regularisation_answer_passes_on_any_seed_and_shape(check, answer, other, seed):
+    assert "passes" in check(answer)
+    assert "passes" in check(answer, seed=seed, **other)
+
+
+def test_the_proximal_references_give_exact_zeros_and_choose_on_the_holdout():
+    X, y, _ = checks._problem(0, 40, 8)
+    w = checks.fit_l1(X, y, lam=0.05, lr=0.5, epochs=30)
+    assert np.any(w[1:] == 0) and w[0] != 0
+    assert "passes" in checks.check_lambda_choice(checks.choose_lambda)
+    assert "passes" in checks.check_soft_threshold(checks.soft_threshold)

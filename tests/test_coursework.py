@@ -100,6 +100,48 @@ WRONG = {
             ["left out", "keep the last"],
         ),
     ],
+    "03_regularization": [
+        (
+            "mean replaced by sum",
+            "regularised_loss",
+            "np.mean(np.logaddexp(0, z) - t * z)",
+            "np.sum(np.logaddexp(0, z) - t * z)",
+            "check_regularised_loss",
+            ["sums over the images", "average it"],
+        ),
+        (
+            "bias penalised",
+            "regularised_loss",
+            "lam * np.sum(w[1:] ** 2), np.zeros_like(w)\n    penalty_grad[1:] = 2 * lam * w[1:]",
+            "lam * np.sum(w**2), 2 * lam * w",
+            "check_regularised_loss",
+            ["bias", "penalised"],
+        ),
+        (
+            "gradient step with the wrong sign",
+            "proximal_step",
+            "soft_threshold(w - lr * grad, lr * lam)",
+            "soft_threshold(w + lr * grad, lr * lam)",
+            "check_proximal_step",
+            ["uphill", "w - lr * grad"],
+        ),
+        (
+            "lambda chosen by the test accuracy",
+            "choose_lambda",
+            "best = max(holdout_acc)\n    return max(lam for lam, acc in zip(lams, holdout_acc)",
+            "best = max(test_acc)\n    return max(lam for lam, acc in zip(lams, test_acc)",
+            "check_choose_lambda",
+            ["test accuracy", "hold-out"],
+        ),
+        (
+            "soft-thresholding shrinks the bias",
+            "soft_threshold",
+            "out = w.copy()\n    out[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - threshold, 0)\n    return out",
+            "return np.sign(w) * np.maximum(np.abs(w) - threshold, 0)",
+            "check_soft_threshold",
+            ["bias", "shrunk"],
+        ),
+    ],
 }
 
 
