@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .kernels import logistic_loss, penalty_term, softmax, softmax_loss
+from .kernels import logistic_loss, penalty_term, soft_threshold, softmax, softmax_loss
 
 __all__ = [
     "CheckFailed",
@@ -398,8 +398,7 @@ def check_soft_threshold(soft_threshold_fn: Callable, *, seed: int = 0, d: int =
     w = np.random.default_rng(seed).normal(0, 0.5, d)
     w[0], w[1] = 1.0 + t, t / 3  # a bias past the threshold (shrinking it shows); a weight inside it (must be 0)
     got = _as_array(part, "the result", _call(part, soft_threshold_fn, w.copy(), t), w.shape)
-    expected = w.copy()
-    expected[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - t, 0)
+    expected = soft_threshold(w, t)
     if _close(got, expected, atol=0):
         return _passes(part, f"d={d}, t={t}, exact zeros, bias untouched")
     if not _close(got[0], w[0]):
@@ -577,16 +576,6 @@ def check_training(train_fn: Callable, splits, target: float, what: str = "", **
 # ------------------------------------------------------------- regularisation (03_regularization)
 #
 # References the checks below compare with; ``working`` falls back on them while a part is unfinished.
-
-
-def soft_threshold(w: np.ndarray, t: float) -> np.ndarray:
-    """The proximal L1 step off the bias: ``sign(w) max(|w| - t, 0)`` for ``w[1:]``, ``w[0]`` unchanged.
-
-    ``w (d,)`` -> ``(d,)``. Introduced in ``03_regularization.ipynb``.
-    """
-    out = np.array(w, dtype=np.float64)
-    out[1:] = np.sign(out[1:]) * np.maximum(np.abs(out[1:]) - t, 0)
-    return out
 
 
 def proximal_step(w: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, lam: float) -> np.ndarray:

@@ -34,6 +34,7 @@ from .kernels import (
     logistic_labels,
     logistic_scores_loss,
     penalty_term,
+    soft_threshold,
     softmax_labels,
     softmax_scores_loss,
 )
@@ -215,8 +216,7 @@ def descend_many(
         W[...] -= rate * grad
         for (_, lam, proximal), cols in penalised:
             if proximal:
-                body = W[1:, cols]
-                W[1:, cols] = np.sign(body) * np.maximum(np.abs(body) - rate[:, cols] * lam, 0)
+                W[:, cols] = soft_threshold(W[:, cols], rate[:, cols] * lam)
 
     def diverged(epoch: int, losses: np.ndarray) -> DivergedError:
         column = int(np.flatnonzero(~np.isfinite(losses))[0])

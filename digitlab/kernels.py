@@ -27,6 +27,7 @@ __all__ = [
     "logistic_scores_loss",
     "penalty_term",
     "sigmoid",
+    "soft_threshold",
     "softmax",
     "softmax_labels",
     "softmax_loss",
@@ -82,6 +83,18 @@ def penalty_term(w: np.ndarray, lam: float, penalty: str) -> tuple[float, np.nda
         return float(lam * np.vdot(v, v)), grad
     grad[1:] = lam * np.sign(v)
     return float(lam * np.abs(v).sum()), grad
+
+
+def soft_threshold(w: np.ndarray, t) -> np.ndarray:
+    """The proximal step of ``t * sum |w[1:]|``: ``sign(w) max(|w| - t, 0)`` off the bias row, which is kept.
+
+    ``w (d,)`` or ``(d, k)``; ``t`` a number or an array broadcasting against ``w[1:]`` -> a new array like ``w``.
+    Weights within ``t`` of zero land on exactly zero. Introduced in ``03_regularization.ipynb``.
+    """
+    out = np.array(w, dtype=np.result_type(w, np.float32), copy=True)
+    body = out[1:]
+    out[1:] = np.sign(body) * np.maximum(np.abs(body) - t, 0)
+    return out
 
 
 def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, penalty: str = "l2"):
