@@ -715,3 +715,24 @@ def check_most_confused(most_confused_fn: Callable, *, seed: int = 0, k: int = 6
             f"{part}: that pair has the most confusions both ways, C[i, j] + C[j, i]; find the largest C[i, j]"
         )
     raise CheckFailed(f"{part}: expected the (true, predicted) of the largest off-diagonal count")
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """``C (k, k)``, ``C[i, j]`` the number of images of true label i predicted as j; ``y_true``, ``y_pred (n,)``.
+
+    The reference for ``check_confusion_matrix``. Introduced in ``04_softmax_regression.ipynb``.
+    """
+    C = np.zeros((k, k), dtype=np.int64)
+    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return C
+
+
+def most_confused(C: np.ndarray) -> tuple[int, int]:
+    """The ``(true, predicted)`` pair of the largest count off the diagonal of ``C (k, k)``.
+
+    The reference for ``check_most_confused``. Introduced in ``04_softmax_regression.ipynb``.
+    """
+    mistakes = np.array(C, copy=True)
+    np.fill_diagonal(mistakes, 0)
+    i, j = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+    return int(i), int(j)

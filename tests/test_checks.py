@@ -398,3 +398,8 @@ def test_a_most_confused_mistake_is_named(mistake, words):
 def test_a_right_most_confused_passes(seed):
     assert "passes" in checks.check_most_confused(most_confused, seed=seed, k=10)
     assert checks.annealed_rate(3, 27.0, 3.0) == 13.5
+
+
+def test_the_confusion_references_pass_their_checks():
+    assert "passes" in checks.check_confusion_matrix(checks.confusion_matrix, seed=3, n=200, k=10)
+    assert "passes" in checks.check_most_confused(checks.most_confused, seed=3, k=10)
