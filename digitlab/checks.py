@@ -9,8 +9,10 @@ weights. A part not yet done (``raise NotImplementedError``) is reported as such
 an assignment use the defaults; hidden tests call the same checks with other seeds and shapes, so an
 answer that only reproduces the visible numbers fails them.
 
-``working(student, reference)`` lets a later part go on with digitlab's kernel while an earlier part is
-still failing. Everything here runs in well under a second. Introduced with the coursework
+``working(student, check, reference)`` lets a later part go on with digitlab's own function while an
+earlier part is still failing: the kernels, and the few small references kept here (``descent_step``,
+``minibatches``, ``proximal_step``, ``fit_l1``, ``choose_lambda``, ``annealed_rate``, ``minibatch_descent``,
+``confusion_matrix``, ``most_confused``). Everything here runs in well under a second. Introduced with the coursework
 (``coursework/README.md``).
 """
 
@@ -25,21 +27,39 @@ from .kernels import logistic_loss, penalty_term, soft_threshold, softmax, softm
 
 __all__ = [
     "CheckFailed",
+    "annealed_rate",
     "check_accuracy",
     "check_annealed_rate",
     "check_confusion_matrix",
     "check_descent_step",
     "check_gradient_descent",
+    "check_l1_fit",
     "check_lambda_choice",
     "check_learning_rate",
     "check_logistic_loss",
     "check_minibatches",
+    "check_most_confused",
     "check_numeric_gradient",
     "check_penalty",
+    "check_proximal_step",
+    "check_regularised_loss",
+    "check_safe_learning_rate",
     "check_soft_threshold",
     "check_softmax",
     "check_softmax_jacobian",
     "check_softmax_loss",
+    "check_softmax_training",
+    "check_ten_digit_training",
+    "check_training",
+    "choose_lambda",
+    "confusion_matrix",
+    "descent_step",
+    "fit_l1",
+    "minibatch_descent",
+    "minibatches",
+    "most_confused",
+    "proximal_step",
+    "soft_threshold",
     "working",
 ]
 
@@ -509,12 +529,12 @@ def working(student: Callable, check: Callable[[Callable], str], reference: Call
 # ------------------------------------------------------------------ the descent, built by hand (assignment 02)
 
 
-def reference_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
+def descent_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
     """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on."""
     return w - lr * grad
 
 
-def reference_minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """One epoch's mini-batches: ``rng.permutation(n)`` cut into pieces of ``batch_size``, the last one kept."""
     order = rng.permutation(n)
     return [order[start : start + batch_size] for start in range(0, n, batch_size)]
@@ -737,5 +757,232 @@ def check_l1_fit(
     )
 
 
-__all__ += ["check_l1_fit", "check_proximal_step", "check_regularised_loss", "choose_lambda", "fit_l1"]
-__all__ += ["proximal_step", "soft_threshold"]
+# ------------------------------------------------------------------ softmax regression, trained (notebook 04)
+
+
+def annealed_rate(t: int, eta0: float, T: float) -> float:
+    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
+
+    The reference for ``check_annealed_rate``, and what a later part may use while the student's is unfinished.
+
+    Introduced in ``04_softmax_regression.ipynb``.
+    """
+    return eta0 / (1 + t / T)
+
+
+def minibatch_descent(
+    loss_fn: Callable,
+    rate_fn: Callable,
+    X: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    *,
+    epochs: int,
+    eta0: float,
+    T: float,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Softmax regression by annealed mini-batch gradient descent from zero weights; returns ``W (d, k)``.
+
+    ``loss_fn(W, Xb, yb) -> (loss, grad (d, k))``; ``rate_fn(t, eta0, T)`` the rate of epoch ``t``; each
+    epoch visits ``X (n, d)``, ``y (n,)`` in a new order ``rng.permutation(n)``, in batches of ``batch_size``
+    (the last one smaller). The reference for ``check_softmax_training``.
+
+    Introduced in ``04_softmax_regression.ipynb``.
+    """
+    W = np.zeros((X.shape[1], k))
+    for t in range(epochs):
+        rate = rate_fn(t, eta0, T)
+        order = rng.permutation(len(y))
+        for start in range(0, len(y), batch_size):
+            batch = order[start : start + batch_size]
+            W = W - rate * loss_fn(W, X[batch], y[batch])[1]
+    return W
+
+
+def check_softmax_training(
+    train_fn: Callable, *, seed: int = 0, n: int = 50, d: int = 4, k: int = 3, epochs: int = 3, batch_size: int = 16
+) -> str:
+    """Check ``train_fn(loss_fn, rate_fn, X, y, k, epochs=, eta0=, T=, batch_size=, rng=) -> W (d, k)``.
+
+    The loop ``minibatch_descent`` describes: zero start, every image once per epoch in a new random order,
+    batches of ``batch_size`` (the last one smaller, not dropped), each step ``W - rate_fn(t, eta0, T) * grad``
+    with ``t`` the epoch. The check hands the student's loop a ``loss_fn`` that records every call, so it can
+    say which step went wrong: a flipped sign, a rate that is not annealed or counts steps, a random start.
+    """
+    part = "softmax training loop"
+    X, y, _ = _problem(seed, n, d, k)
+    rng = np.random.default_rng(seed + 1)
+    eta0, T = float(np.round(rng.uniform(0.5, 2.0), 2)), float(rng.integers(2, 4))
+    row = {X[i].tobytes(): i for i in range(n)}
+    calls = []
+
+    def loss_fn(W, Xb, yb):
+        W, Xb, yb = np.array(W, dtype=np.float64), np.asarray(Xb, dtype=np.float64), np.asarray(yb)
+        if W.shape != (d, k) or Xb.ndim != 2 or Xb.shape[1] != d:
+            raise CheckFailed(
+                f"{part}: loss_fn was called with W of shape {W.shape} and X of shape {Xb.shape}; "
+                f"expected W ({d}, {k}) and a batch of rows of X, shape (batch, {d})"
+            )
+        ids = np.array([row.get(x.tobytes(), -1) for x in Xb])
+        if np.any(ids < 0):
+            raise CheckFailed(f"{part}: loss_fn was given rows that are not rows of X: pass X[batch], y[batch]")
+        if yb.shape != ids.shape or not np.array_equal(yb, y[ids]):
+            raise CheckFailed(f"{part}: the labels passed do not belong to the images: index X and y with one batch")
+        loss, grad = softmax_loss(W, Xb, yb)
+        calls.append((W, ids, grad.copy()))
+        return loss, grad
+
+    try:
+        settings = {"epochs": epochs, "eta0": eta0, "T": T, "batch_size": batch_size}
+        W = _call(
+            part,
+            lambda: train_fn(
+                loss_fn, annealed_rate, X.copy(), y.copy(), k, **settings, rng=np.random.default_rng(seed + 2)
+            ),
+        )
+    except CheckFailed as failure:
+        inner = str(failure).split("raised CheckFailed: ", 1)
+        raise CheckFailed(inner[-1]) from None
+    W = _as_array(part, "the weights returned", W, (d, k))
+    if not calls:
+        raise CheckFailed(f"{part}: loss_fn was never called: each step needs (loss, grad) = loss_fn(W, X[b], y[b])")
+    if not np.all(calls[0][0] == 0):
+        raise CheckFailed(f"{part}: the first step starts from nonzero weights: start from np.zeros((d, k))")
+    per_epoch = -(-n // batch_size)
+    if len(calls) != epochs * per_epoch:
+        sizes = [len(ids) for _, ids, _ in calls]
+        if len(calls) == epochs * (n // batch_size):
+            raise CheckFailed(f"{part}: the last, smaller batch of each epoch is dropped: range(0, n, batch_size)")
+        if len(calls) == epochs and all(size == n for size in sizes):
+            raise CheckFailed(f"{part}: one full-batch step per epoch; take mini-batches of batch_size")
+        raise CheckFailed(
+            f"{part}: {len(calls)} steps for {epochs} epochs of {n} images in batches of {batch_size}; "
+            f"expected {epochs * per_epoch} ({per_epoch} per epoch)"
+        )
+    orders = []
+    for t in range(epochs):
+        epoch = calls[t * per_epoch : (t + 1) * per_epoch]
+        order = np.concatenate([ids for _, ids, _ in epoch])
+        if sorted(order.tolist()) != list(range(n)):
+            raise CheckFailed(f"{part}: epoch {t} does not visit every image exactly once: batch a permutation of n")
+        if any(len(ids) != batch_size for _, ids, _ in epoch[:-1]):
+            raise CheckFailed(f"{part}: batches of {[len(ids) for _, ids, _ in epoch]}; expected {batch_size} each")
+        orders.append(order)
+    if all(np.array_equal(order, np.arange(n)) for order in orders):
+        raise CheckFailed(f"{part}: the images come in their stored order: shuffle them, rng.permutation(n)")
+    if all(np.array_equal(order, orders[0]) for order in orders):
+        raise CheckFailed(f"{part}: every epoch sees the same order: draw a new rng.permutation(n) each epoch")
+    after = [W_ for W_, _, _ in calls[1:]] + [W]
+    for step, ((before, _, grad), new) in enumerate(zip(calls, after)):
+        t = step // per_epoch
+        if _close(new, before - annealed_rate(t, eta0, T) * grad):
+            continue
+        where = f"step {step + 1} (epoch t = {t})"
+        if _close(new, before + annealed_rate(t, eta0, T) * grad):
+            raise CheckFailed(
+                f"{part}: {where} goes uphill, W + rate * grad: the sign is wrong; descend, W - rate * grad"
+            )
+        if _close(new, before - eta0 * grad):
+            raise CheckFailed(f"{part}: {where} uses eta0 itself: the rate is not annealed; use rate_fn(t, eta0, T)")
+        if _close(new, before - annealed_rate(step, eta0, T) * grad):
+            raise CheckFailed(
+                f"{part}: {where} anneals by the step count; t is the epoch, so the rate is fixed within one"
+            )
+        if _close(new, before - annealed_rate(t + 1, eta0, T) * grad):
+            raise CheckFailed(f"{part}: {where} uses the rate of epoch t + 1: epochs count from t = 0")
+        if _close(new, before):
+            raise CheckFailed(f"{part}: {where} does not change the weights: W = W - rate * grad (and return W)")
+        raise CheckFailed(f"{part}: {where} is not W - rate_fn(t, eta0, T) * grad")
+    return _passes(part, f"n={n}, d={d}, k={k}, {epochs} epochs of batches of {batch_size}, annealed")
+
+
+def check_ten_digit_training(
+    train_fn: Callable, train, test, *, target: float = 0.92, seed: int = 0, what: str = "test"
+) -> str:
+    """Check ``train_fn(X, y, rng) -> W (d, 10)``: trained on ``train = (X, y)``, it reaches ``target`` on ``test``.
+
+    Says so when the training loss ends above ``ln 10`` (worse than the zero start: the learning rate diverges)
+    or the weights are not finite; the pass message gives the count and its 95% Wilson interval.
+    """
+    from .stats import Accuracy
+
+    part = f"ten-digit training ({what} set)"
+    (X, y), (X_test, y_test) = train, test
+    with warnings.catch_warnings():  # a diverging rate overflows on the way; the outcome below says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            W = train_fn(X, y, np.random.default_rng(seed))
+        except NotImplementedError:
+            raise CheckFailed(f"{part}: not done yet (replace `raise NotImplementedError` with your code)") from None
+        except Exception as error:  # noqa: BLE001 - any crash of the student's code is feedback
+            raise CheckFailed(f"{part}: your function raised {type(error).__name__}: {error}") from None
+    W = _as_array(part, "the weights returned", W, (X.shape[1], 10))
+    if not np.all(np.isfinite(W)):
+        raise CheckFailed(f"{part}: the weights are inf or nan: the learning rate diverges; lower eta0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        loss = softmax_loss(W, X, y)[0]
+    if not loss <= np.log(10):
+        raise CheckFailed(
+            f"{part}: the training loss ends at {loss:.3g}, above ln 10 = 2.30, the zero start's: the steps "
+            "overshoot and the learning rate diverges; lower eta0"
+        )
+    score = Accuracy(int(np.sum(np.argmax(X_test @ W, axis=1) == y_test)), len(y_test))
+    if score.value < target:
+        raise CheckFailed(
+            f"{part}: {score}, below the target {target:.0%}; train longer (more epochs) or with a larger eta0"
+        )
+    return _passes(part, f"{score} >= {target:.0%}")
+
+
+def check_most_confused(most_confused_fn: Callable, *, seed: int = 0, k: int = 6) -> str:
+    """Check ``most_confused_fn(C) -> (true, predicted)``: the largest count off the diagonal of ``C (k, k)``.
+
+    ``C[i, j]`` counts the images of true label i predicted as j; the diagonal (the correct images) is
+    left out, ``C`` itself is left as it was, and one direction counts (not ``C[i, j] + C[j, i]``).
+    """
+    part = "most confused pair"
+    rng = np.random.default_rng(seed)
+    C = rng.integers(0, 6, (k, k)) + np.diag(rng.integers(150, 250, k))
+    i, j, a = rng.choice(k, 3, replace=False)
+    C[i, j], C[j, i] = 20, 0  # the largest one-way count
+    C[a, i] = C[i, a] = 15  # the largest two-way sum, 30 > 20
+    probe = C.copy()
+    pair = _pair(part, _call(part, most_confused_fn, probe), "(true, predicted)")
+    if not np.array_equal(probe, C):
+        raise CheckFailed(f"{part}: C was changed by the call (np.fill_diagonal works in place): work on a copy")
+    got = tuple(int(v) for v in pair)
+    if got == (i, j):
+        return _passes(part, f"k={k}: true {i} predicted as {j}, {C[i, j]} images")
+    if got == (j, i):
+        raise CheckFailed(f"{part}: returned (predicted, true): rows are the true digits, so return (row, column)")
+    if got[0] == got[1]:
+        raise CheckFailed(f"{part}: ({got[0]}, {got[1]}) is on the diagonal, the correct images: leave it out")
+    if set(got) == {i, a}:
+        raise CheckFailed(
+            f"{part}: that pair has the most confusions both ways, C[i, j] + C[j, i]; find the largest C[i, j]"
+        )
+    raise CheckFailed(f"{part}: expected the (true, predicted) of the largest off-diagonal count")
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """``C (k, k)``, ``C[i, j]`` the number of images of true label i predicted as j; ``y_true``, ``y_pred (n,)``.
+
+    The reference for ``check_confusion_matrix``. Introduced in ``04_softmax_regression.ipynb``.
+    """
+    C = np.zeros((k, k), dtype=np.int64)
+    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return C
+
+
+def most_confused(C: np.ndarray) -> tuple[int, int]:
+    """The ``(true, predicted)`` pair of the largest count off the diagonal of ``C (k, k)``.
+
+    The reference for ``check_most_confused``. Introduced in ``04_softmax_regression.ipynb``.
+    """
+    mistakes = np.array(C, copy=True)
+    np.fill_diagonal(mistakes, 0)
+    i, j = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+    return int(i), int(j)

@@ -282,8 +282,8 @@ def one_over_l(X):
 
 
 def test_the_references_pass_their_checks():
-    assert "passes" in checks.check_descent_step(checks.reference_step)
-    assert "passes" in checks.check_minibatches(checks.reference_minibatches, n=40, batch_size=7)
+    assert "passes" in checks.check_descent_step(checks.descent_step)
+    assert "passes" in checks.check_minibatches(checks.minibatches, n=40, batch_size=7)
 
 
 def test_a_safe_learning_rate_is_computed_from_the_data(splits):
@@ -450,3 +450,131 @@ def test_the_proximal_references_give_exact_zeros_and_choose_on_the_holdout():
     assert np.any(w[1:] == 0) and w[0] != 0
     assert "passes" in checks.check_lambda_choice(checks.choose_lambda)
     assert "passes" in checks.check_soft_threshold(checks.soft_threshold)
+
+
+# ------------------------------------------------------------------ softmax regression, trained (notebook 04)
+
+
+def train_loop(loss_fn, rate_fn, X, y, k, *, epochs, eta0, T, batch_size, rng, **mistake):
+    """A student's annealed mini-batch loop, right by default; the keywords make the typical mistakes."""
+    n, d = X.shape
+    W = rng.standard_normal((d, k)) if mistake.get("random_start") else np.zeros((d, k))
+    step = 0
+    order = rng.permutation(n)
+    for t in range(epochs):
+        rate = {"constant": eta0, "per_step": None, "late": rate_fn(t + 1, eta0, T)}.get(
+            mistake.get("rate"), rate_fn(t, eta0, T)
+        )
+        if not mistake.get("same_order"):
+            order = rng.permutation(n)
+        stop = n - n % batch_size if mistake.get("drop_last") else n
+        for start in range(0, stop, batch_size):
+            batch = order[start : start + batch_size]
+            _, grad = loss_fn(W, X[batch], y[batch])
+            step_rate = rate_fn(step, eta0, T) if mistake.get("rate") == "per_step" else rate
+            W = W + step_rate * grad if mistake.get("uphill") else W - step_rate * grad
+            step += 1
+    return W.T if mistake.get("transposed") else W
+
+
+TRAINING_MISTAKES = [
+    ({"uphill": True}, ["uphill", "sign is wrong"]),
+    ({"rate": "constant"}, ["not annealed"]),
+    ({"rate": "per_step"}, ["step count", "t is the epoch"]),
+    ({"rate": "late"}, ["t + 1", "t = 0"]),
+    ({"random_start": True}, ["np.zeros"]),
+    ({"drop_last": True}, ["last, smaller batch", "dropped"]),
+    ({"same_order": True}, ["same order"]),
+    ({"transposed": True}, ["transposed"]),
+]
+
+
+@pytest.mark.parametrize(("mistake", "words"), TRAINING_MISTAKES, ids=[next(iter(m)) for m, _ in TRAINING_MISTAKES])
+def test_a_training_loop_mistake_is_named(mistake, words):
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_softmax_training(lambda *a, **kw: train_loop(*a, **kw, **mistake))
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_a_right_training_loop_passes_and_so_does_the_reference(seed):
+    other = {"seed": seed, "n": 37, "d": 6, "k": 5, "epochs": 4, "batch_size": 10}
+    assert "passes" in checks.check_softmax_training(train_loop, **other)
+    assert "passes" in checks.check_softmax_training(checks.minibatch_descent, **other)
+    with pytest.raises(CheckFailed, match="not done yet"):
+        checks.check_softmax_training(lambda *a, **kw: not_done())
+
+
+def ten_digit_problem(seed=0, n=600, d=8):
+    """Ten overlapping classes in d dimensions: a small stand-in for MNIST that trains in milliseconds."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1.5, (10, d - 1))
+    y = np.arange(n) % 10
+    X = np.hstack([np.ones((n, 1)), centres[y] + rng.normal(0, 1, (n, d - 1))])
+    return dl.Data(X[: n // 2], y[: n // 2]), dl.Data(X[n // 2 :], y[n // 2 :])
+
+
+def ten_digits(eta0, epochs=3):
+    def train(X, y, rng):
+        rate = checks.annealed_rate
+        return checks.minibatch_descent(
+            dl.softmax_loss, rate, X, y, 10, epochs=epochs, eta0=eta0, T=3.0, batch_size=20, rng=rng
+        )
+
+    return train
+
+
+def test_ten_digit_training_passes_or_says_why():
+    train, test = ten_digit_problem()
+    assert "passes" in checks.check_ten_digit_training(ten_digits(0.5), train, test, target=0.8)
+    for answer, words in [
+        (ten_digits(1e6), ["learning rate diverges", "lower eta0"]),
+        (ten_digits(1e-5, epochs=1), ["below the target 80%", "95% CI", "more epochs"]),
+        (lambda X, y, rng: np.zeros((10, X.shape[1])), ["transposed"]),
+        (not_done, ["not done yet"]),
+    ]:
+        with pytest.raises(CheckFailed) as failure:
+            checks.check_ten_digit_training(answer, train, test, target=0.8)
+        for word in words:
+            assert word in str(failure.value), f"{word!r} not in {failure.value}"
+
+
+def most_confused(C, *, both_ways=False, swapped=False, in_place=False):
+    D = C if in_place else C.copy()
+    np.fill_diagonal(D, 0)
+    if both_ways:
+        D = D + D.T
+    i, j = np.unravel_index(np.argmax(D), D.shape)
+    return (j, i) if swapped else (i, j)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ({"both_ways": True}, ["both ways", "largest C[i, j]"]),
+        ({"swapped": True}, ["(predicted, true)"]),
+        ({"in_place": True}, ["changed", "copy"]),
+        ({"diagonal": True}, ["diagonal"]),
+    ],
+)
+def test_a_most_confused_mistake_is_named(mistake, words):
+    if mistake.get("diagonal"):
+        answer = lambda C: np.unravel_index(np.argmax(C), C.shape)  # noqa: E731
+    else:
+        answer = lambda C: most_confused(C, **mistake)  # noqa: E731
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_most_confused(answer)
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_a_right_most_confused_passes(seed):
+    assert "passes" in checks.check_most_confused(most_confused, seed=seed, k=10)
+    assert checks.annealed_rate(3, 27.0, 3.0) == 13.5
+
+
+def test_the_confusion_references_pass_their_checks():
+    assert "passes" in checks.check_confusion_matrix(checks.confusion_matrix, seed=3, n=200, k=10)
+    assert "passes" in checks.check_most_confused(checks.most_confused, seed=3, k=10)

@@ -142,6 +142,56 @@ WRONG = {
             ["bias", "shrunk"],
         ),
     ],
+    "04_softmax_regression": [
+        (
+            "softmax without the max shift",
+            "stable_softmax",
+            "e = np.exp(a - a.max(axis=1, keepdims=True))",
+            "e = np.exp(a)",
+            "check_stable_softmax",
+            ["overflow", "maximum"],
+        ),
+        (
+            "mean replaced by sum",
+            "softmax_loss_vectorised",
+            "np.mean(log_norm - shifted[rows, y]), X.T @ P / n",
+            "np.sum(log_norm - shifted[rows, y]), X.T @ P",
+            "check_softmax_loss_vectorised",
+            ["sums over the images", "average it"],
+        ),
+        (
+            "the rate grows",
+            "annealed_rate",
+            "return eta0 / (1 + t / T)",
+            "return eta0 * (1 + t / T)",
+            "check_annealed_rate",
+            ["the rate grows", "division"],
+        ),
+        (
+            "gradient step with the wrong sign",
+            "train_softmax",
+            "W = W - rate * grad",
+            "W = W + rate * grad",
+            "check_train_softmax",
+            ["goes uphill", "the sign is wrong"],
+        ),
+        (
+            "a learning rate that diverges",
+            "train_ten_digits",
+            "eta0=0.5,",
+            "eta0=500.0,",
+            "check_train_ten_digits",
+            ["learning rate diverges", "lower eta0"],
+        ),
+        (
+            "confusion matrix transposed",
+            "confusion_matrix",
+            "np.add.at(C, (y_true, y_pred), 1)",
+            "np.add.at(C, (y_pred, y_true), 1)",
+            "check_confusion_matrix",
+            ["transposed", "rows are the true labels"],
+        ),
+    ],
 }
 
 
