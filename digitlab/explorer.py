@@ -7,6 +7,9 @@ fit_for_lambda`` keeps working.
 
 What makes the page answer at once:
 
+- ten digits are answered from the path solved once and shipped with the
+  package (``shipped_path``: both penalties at every slider position), so a
+  switch to ten digits and every ten-digit move is a look-up, its curve whole;
 - one worker thread answers the newest request first: older requests are
   dropped and a solve in flight for one is abandoned (``LatestWins``);
 - while nobody moves, the same thread computes the path ahead (the slider
@@ -52,7 +55,9 @@ from .lambda_path import (
     lambda_curve,
     task_splits,
 )
+from .shipped_path import seed as seed_shipped_path
 from .solvers import blas_on_one_thread
+from .stats import wilson
 
 __all__ = [
     "ALL_DIGITS",
@@ -150,18 +155,27 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f'<div class="explorer-key">weight colour scale, zero white; {key}</div>'
     )
     unseen = f"{solution.unseen_count:,} of them pixels never lit in training" if solution.unseen_count else ""
+    n_test = len(task_splits(task).test.y)
+    correct = round(solution.test_acc * n_test)
+    low, high = wilson(correct, n_test)
     rows = [
         ("train accuracy", "train", f"{solution.train_acc:.2%}", "big"),
         ("hold-out accuracy", "hold-out", f"{solution.holdout_acc:.2%}", "big"),
         ("test accuracy", "test", f"{solution.test_acc:.2%}", "big"),
-        ("weight length |w|", "length |w|", f"{solution.norm:.3f}", ""),
+        ("test-interval", "", f"{correct:,}/{n_test:,} images; 95% interval {low:.1%}&ndash;{high:.1%}", "sub"),
+        ("weight length ‖w‖<sub>2</sub>", "length ‖w‖₂", f"{solution.norm:.3f}", ""),
         ("weights exactly 0", "exactly 0", f"{solution.zero_count:,} of {solution.size:,}", ""),
     ]
     table = '<tr><th colspan="2">accuracy</th></tr>' + "".join(
-        f'<tr class="{kind}"><td>{label}</td><td class="value" data-name="{name}">{value}</td></tr>'
+        f'<tr class="{kind}"><td colspan="2" class="value" data-name="{name}">{value}</td></tr>'
+        if kind == "sub"
+        else f'<tr class="{kind}"><td>{label}</td><td class="value" data-name="{name}">{value}</td></tr>'
         for name, label, value, kind in rows
     )
-    table += f'<tr><td colspan="2" class="note">{unseen}</td></tr>'
+    table += (
+        '<tr><td colspan="2" class="note">‖w‖<sub>2</sub>: the Euclidean length of the weights, bias left out'
+        f"{'; ' + unseen if unseen else ''}</td></tr>"
+    )
     badge = '<span class="explorer-refining">refining&hellip;</span>' if state != "final" else ""
     return (
         f'<div class="explorer-answer" data-state="{state}" data-lam="{solution.lam:.6e}" '
@@ -181,7 +195,7 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
     ``curve`` is any solved points of one path (the curve fills in as the path is solved).
     """
     parts = [f'<svg class="lambda-curve" width="{width}" height="{height}" data-lam="{lam:.3e}" font-size="15">']
-    left, right, top, bottom = 52, width - 24, 12, height - 58
+    left, right, top, bottom = 52, width - 24, 34, height - 58
 
     def x(v):
         return left + (v + 5) / 5 * (right - left)
@@ -221,7 +235,7 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
         )
     if len(curve) < len(SLIDER_LAMS):
         parts.append(
-            f'<text x="{right}" y="{top + 16}" text-anchor="end" fill="#777">'
+            f'<text x="{right}" y="{top - 14}" text-anchor="end" fill="#777">'
             f"path: {len(curve)} of {len(SLIDER_LAMS)} positions solved</text>"
         )
     parts.append("</svg>")
@@ -248,6 +262,7 @@ STYLE = """<style>
 .explorer-numbers td.note { font-size: 14px; color: #444; white-space: normal; }
 .explorer-numbers tr.big td.value { font-size: 34px; font-weight: bold; }
 .explorer-numbers tr.big td { font-size: 18px; }
+.explorer-numbers tr.sub td { font-size: 15px; color: #444; text-align: right; padding-bottom: 6px; }
 .explorer-status { font-size: 16px; min-height: 1.4em; }
 </style>"""
 
@@ -393,21 +408,31 @@ class Explorer:
     path ahead is computed there while nobody moves (``ahead=False``: not) and
     kept on disk for the next session (``store``: a ``PathStore``, None for
     none; by default ``$DIGITLAB_CACHE``, see ``lambda_path.default_store``).
-    ``lecture`` (default: running under Voila) puts the explorer first on the
-    page and hides the cells before it. ``close()`` (or closing the widget)
-    stops the worker.
+    ``shipped`` (default True) seeds the cache with the shipped ten-digit path
+    (``shipped_path``), when it was made for this data. ``lecture`` (default:
+    running under Voila) puts the explorer first on the page and hides the
+    cells before it. ``close()`` (or closing the widget) stops the worker.
 
     Introduced in ``05_lambda_explorer.ipynb``.
     """
 
     START = {"lam": 1e-3, "penalty": "l2", "mode": "pair", "a": 2, "b": 3}
 
-    def __init__(self, ahead: bool = True, lecture: bool | None = None, max_solutions: int = 400, store="default"):
+    def __init__(
+        self,
+        ahead: bool = True,
+        lecture: bool | None = None,
+        max_solutions: int = 400,
+        store="default",
+        shipped: bool = True,
+    ):
         import ipywidgets as widgets
 
         self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
         self._one_blas_thread.__enter__()
         self.cache = PathCache(max_solutions, default_store() if store == "default" else store)
+        if shipped:
+            seed_shipped_path(self.cache)  # ten digits: every slider position solved ahead, a look-up
         self.ahead = ahead
         self.lecture = _in_voila() if lecture is None else lecture
         self.lam = widgets.FloatLogSlider(
