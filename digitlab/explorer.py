@@ -137,11 +137,11 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     if task == ALL_DIGITS:
         captions = [f"digit {d}" for d in range(10)]
         key = "red: pixels that raise the digit's score, blue: pixels that lower it"
-        size = 104
+        size, width = 100, 560  # two rows of five
     else:
         captions = [f"{task[1]} (red) against {task[0]} (blue)"]
         key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
-        size = 300
+        size, width = 320, 320
     figures = "".join(
         f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
         f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
@@ -158,12 +158,13 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     n_test = len(task_splits(task).test.y)
     correct = round(solution.test_acc * n_test)
     low, high = wilson(correct, n_test)
+    interval = f"{100 * low:.1f}&ndash;{100 * high:.1f}%"
     rows = [
         ("train accuracy", "train", f"{solution.train_acc:.2%}", "big"),
         ("hold-out accuracy", "hold-out", f"{solution.holdout_acc:.2%}", "big"),
         ("test accuracy", "test", f"{solution.test_acc:.2%}", "big"),
-        ("test-interval", "", f"{correct:,}/{n_test:,} images; 95% interval {low:.1%}&ndash;{high:.1%}", "sub"),
-        ("weight length ‖w‖<sub>2</sub>", "length ‖w‖₂", f"{solution.norm:.3f}", ""),
+        ("test interval", "", f"{correct:,} of {n_test:,} images; 95% interval {interval}", "sub"),
+        ("weight length ‖w‖₂", "length ‖w‖₂", f"{solution.norm:.3f}", ""),
         ("weights exactly 0", "exactly 0", f"{solution.zero_count:,} of {solution.size:,}", ""),
     ]
     table = '<tr><th colspan="2">accuracy</th></tr>' + "".join(
@@ -184,7 +185,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f'<div class="explorer-title"><span class="explorer-lam">&lambda; = '
         f'<span class="value" data-name="lambda" data-text="{solution.lam:.2e}">{_lam_text(solution.lam)}</span></span>'
         f"<span>{solution.penalty.upper()}, {_task_text(task)}</span>{badge}</div>"
-        f'<div class="explorer-body"><div class="explorer-tiles">{figures}{scale}</div>'
+        f'<div class="explorer-body"><div class="explorer-tiles" style="width: {width}px">{figures}{scale}</div>'
         f'<table class="explorer-numbers">{table}</table></div></div>'
     )
 
@@ -249,20 +250,20 @@ STYLE = """<style>
 .explorer-lam { font-size: 34px; font-weight: bold; }
 .explorer-refining { color: #b35900; font-weight: bold; }
 .explorer-body { display: flex; gap: 24px; align-items: flex-start; }
-.explorer-tiles { display: flex; flex-wrap: wrap; gap: 4px 8px; width: 570px; flex: none; }
+.explorer-tiles { display: flex; flex-wrap: wrap; gap: 4px 8px; flex: none; }
 .explorer-tiles figure { margin: 0; text-align: center; }
 .explorer-tiles figcaption { font-size: 17px; font-weight: bold; }
 .explorer-tiles img { image-rendering: pixelated; border: 1px solid #ccc; display: block; }
 .explorer-scale { display: flex; align-items: center; gap: 8px; width: 100%; font-size: 16px; }
 .explorer-scale .bar { flex: 1; height: 16px; border: 1px solid #999; }
 .explorer-key { font-size: 14px; color: #444; width: 100%; }
-.explorer-numbers { border-collapse: collapse; }
+.explorer-numbers { border-collapse: collapse; max-width: 300px; }
 .explorer-numbers td { padding: 2px 10px 2px 0; font-size: 16px; white-space: nowrap; }
 .explorer-numbers th { text-align: left; font-size: 18px; font-weight: normal; color: #444; }
 .explorer-numbers td.note { font-size: 14px; color: #444; white-space: normal; }
 .explorer-numbers tr.big td.value { font-size: 34px; font-weight: bold; }
 .explorer-numbers tr.big td { font-size: 18px; }
-.explorer-numbers tr.sub td { font-size: 15px; color: #444; text-align: right; padding-bottom: 6px; }
+.explorer-numbers tr.sub td { font-size: 15px; color: #444; padding-bottom: 6px; white-space: normal; }
 .explorer-status { font-size: 16px; min-height: 1.4em; }
 </style>"""
 
