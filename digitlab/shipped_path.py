@@ -49,7 +49,9 @@ def path_key() -> str:
     return digest.hexdigest()[:16]
 
 
-POLISH_TOL = 1e-12  # the path's second pass: each position solved again from the first, to this tolerance
+# the path's second pass: each position solved again from the first, to this tolerance (L1: Newton's and
+# L-BFGS-B's; tighter than 1e-9 only spends minutes against float32's rounding)
+POLISH_TOL = {"l2": 1e-12, "l1": 1e-9}
 
 
 def build(penalty: str, work: Path, progress=print) -> list[Solution]:
@@ -68,7 +70,7 @@ def build(penalty: str, work: Path, progress=print) -> list[Solution]:
         solution = polished.load(ALL_DIGITS, penalty, float(lam))
         if solution is None:
             first = cache.solve(ALL_DIGITS, penalty, float(lam))
-            solution = fit_for_lambda(ALL_DIGITS, penalty, float(lam), warm_start=first.w, tol=POLISH_TOL)
+            solution = fit_for_lambda(ALL_DIGITS, penalty, float(lam), warm_start=first.w, tol=POLISH_TOL[penalty])
             if solution.objective > first.objective:
                 solution = first
             polished.save(solution)

@@ -480,10 +480,10 @@ def test_the_shipped_path_meets_the_optimality_conditions_at_every_position(pena
     assert residuals.max() < SHIPPED_RESIDUAL[penalty], residuals
 
 
-SHIPPED_RESIDUAL = {"l2": 1e-3, "l1": 1e-3}
+SHIPPED_RESIDUAL = {"l2": 2e-4, "l1": 5e-5}  # about twice the largest found: float32 gradients
 
 
-@pytest.mark.parametrize(("penalty", "position"), [("l2", 0), ("l1", 20)])
+@pytest.mark.parametrize(("penalty", "position"), [("l2", 0), ("l1", 10)])
 def test_a_shipped_position_solved_again_agrees(penalty, position):
     from digitlab.lambda_path import GAP
     from digitlab.shipped_path import load
