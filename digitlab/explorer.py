@@ -141,7 +141,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     else:
         captions = [f"{task[1]} (red) against {task[0]} (blue)"]
         key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
-        size, width = 320, 320
+        size, width = 380, 380
     figures = "".join(
         f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
         f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
@@ -190,7 +190,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     )
 
 
-def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 420) -> str:
+def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 540) -> str:
     """An inline SVG: train / hold-out / test accuracy (%) against lambda, the lambda shown marked.
 
     ``curve`` is any solved points of one path (the curve fills in as the path is solved).
@@ -209,7 +209,8 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
     def y(a):
         return top + (1 - (a - low) / (1 - low)) * (bottom - top)
 
-    for a in np.arange(round(low * 100), 101, 5 if low < 0.85 else 2 if low < 0.95 else 1) / 100:
+    every = 5 if low < 0.85 else 2 if low < 0.95 else 1  # grid lines on round percentages
+    for a in np.arange(-(-round(low * 100) // every) * every, 101, every) / 100:
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y(a):.1f}" y2="{y(a):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(a) + 5:.1f}" text-anchor="end">{100 * a:.0f}%</text>')
     for decade in range(-5, 1):
