@@ -288,7 +288,7 @@ def test_a_long_solve_shows_its_iterates_marked_refining(monkeypatch):
 
     monkeypatch.setattr(page, "REFINE_AFTER", 0.0)
     monkeypatch.setattr(page, "REFINE_EVERY", 0.0)
-    explorer = Explorer(ahead=False)
+    explorer = Explorer(ahead=False, shipped=False)  # ten digits solved, not looked up
     states = []
     explorer.answer.observe(lambda change: states.append(change["new"]), names="value")
     explorer.mode.value = "all"
