@@ -154,7 +154,7 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f"<span>+{vmax:.3g}</span></div>"
         f'<div class="explorer-key">weight colour scale, zero white; {key}</div>'
     )
-    unseen = f"{solution.unseen_count:,} of them pixels never lit in training" if solution.unseen_count else ""
+    unseen = f"{solution.unseen_count:,} of the zeros on pixels never lit in training" if solution.unseen_count else ""
     n_test = len(task_splits(task).test.y)
     correct = round(solution.test_acc * n_test)
     low, high = wilson(correct, n_test)
