@@ -1,4 +1,4 @@
-"""Command line: ``python -m digitlab {verify,fetch,reproduce}``."""
+"""Command line: ``python -m digitlab {verify,fetch,reproduce,path}``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_argument("--figures", metavar="DIR", help="also write figures 11 and 12 as PNG files into DIR")
     sub.add_argument("--output", metavar="FILE", help="write the results here (default: the repository's results/)")
+    sub = commands.add_parser(
+        "path", help="solve ten digits at the explorer's 51 lambdas (L2 and L1) and write the shipped path file"
+    )
+    sub.add_argument("--penalty", choices=("l2", "l1", "both"), default="both", help="which path to solve")
+    sub.add_argument(
+        "--work",
+        metavar="DIR",
+        help="keep each solved position here, so a second run resumes (default: ~/.cache/digitlab/path-build)",
+    )
+    sub.add_argument("--output", metavar="FILE", help="the path file (default: digitlab/ten_digit_path.npz)")
     args = parser.parse_args(argv)
+
+    if args.command == "path":
+        return _path(args)
 
     if args.command == "reproduce":
         from .reproduce import main as reproduce
@@ -41,6 +54,26 @@ def main(argv: list[str] | None = None) -> int:
     except MNISTFileError as exc:
         print(exc, file=sys.stderr)
         return 1
+    return 0
+
+
+def _path(args) -> int:
+    """Solve the requested paths; write the file once both penalties are solved at every position."""
+    from pathlib import Path
+
+    from . import shipped_path
+
+    work = Path(args.work) if args.work else Path.home() / ".cache" / "digitlab" / "path-build"
+    penalties = ("l2", "l1") if args.penalty == "both" else (args.penalty,)
+    paths = {p: shipped_path.build(p, work, progress=lambda line: print(line, flush=True)) for p in penalties}
+    others = [p for p in ("l2", "l1") if p not in penalties]
+    for penalty in others:
+        if not shipped_path.complete(penalty, work):
+            print(f"{penalty} is not solved yet: run `python -m digitlab path --penalty {penalty}`; no file written")
+            return 0
+        paths[penalty] = shipped_path.build(penalty, work, progress=lambda line: None)
+    file = shipped_path.write(paths, Path(args.output) if args.output else shipped_path.FILE)
+    print(f"wrote {file} ({file.stat().st_size / 1e6:.1f} MB, key {shipped_path.path_key()})")
     return 0
 
 

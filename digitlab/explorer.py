@@ -7,6 +7,9 @@ fit_for_lambda`` keeps working.
 
 What makes the page answer at once:
 
+- ten digits are answered from the path solved once and shipped with the
+  package (``shipped_path``: both penalties at every slider position), so a
+  switch to ten digits and every ten-digit move is a look-up, its curve whole;
 - one worker thread answers the newest request first: older requests are
   dropped and a solve in flight for one is abandoned (``LatestWins``);
 - while nobody moves, the same thread computes the path ahead (the slider
@@ -52,7 +55,9 @@ from .lambda_path import (
     lambda_curve,
     task_splits,
 )
+from .shipped_path import seed as seed_shipped_path
 from .solvers import blas_on_one_thread
+from .stats import wilson
 
 __all__ = [
     "ALL_DIGITS",
@@ -132,11 +137,11 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     if task == ALL_DIGITS:
         captions = [f"digit {d}" for d in range(10)]
         key = "red: pixels that raise the digit's score, blue: pixels that lower it"
-        size = 104
+        size, width = 100, 560  # two rows of five
     else:
         captions = [f"{task[1]} (red) against {task[0]} (blue)"]
         key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
-        size = 300
+        size, width = 380, 380
     figures = "".join(
         f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
         f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
@@ -149,19 +154,29 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f"<span>+{vmax:.3g}</span></div>"
         f'<div class="explorer-key">weight colour scale, zero white; {key}</div>'
     )
-    unseen = f"{solution.unseen_count:,} of them pixels never lit in training" if solution.unseen_count else ""
+    unseen = f"{solution.unseen_count:,} of the zeros on pixels never lit in training" if solution.unseen_count else ""
+    n_test = len(task_splits(task).test.y)
+    correct = round(solution.test_acc * n_test)
+    low, high = wilson(correct, n_test)
+    interval = f"{100 * low:.1f}&ndash;{100 * high:.1f}%"
     rows = [
         ("train accuracy", "train", f"{solution.train_acc:.2%}", "big"),
         ("hold-out accuracy", "hold-out", f"{solution.holdout_acc:.2%}", "big"),
         ("test accuracy", "test", f"{solution.test_acc:.2%}", "big"),
-        ("weight length |w|", "length |w|", f"{solution.norm:.3f}", ""),
+        ("test interval", "", f"{correct:,} of {n_test:,} images; 95% interval {interval}", "sub"),
+        ("weight length ‖w‖₂", "length ‖w‖₂", f"{solution.norm:.3f}", ""),
         ("weights exactly 0", "exactly 0", f"{solution.zero_count:,} of {solution.size:,}", ""),
     ]
     table = '<tr><th colspan="2">accuracy</th></tr>' + "".join(
-        f'<tr class="{kind}"><td>{label}</td><td class="value" data-name="{name}">{value}</td></tr>'
+        f'<tr class="{kind}"><td colspan="2" class="value" data-name="{name}">{value}</td></tr>'
+        if kind == "sub"
+        else f'<tr class="{kind}"><td>{label}</td><td class="value" data-name="{name}">{value}</td></tr>'
         for name, label, value, kind in rows
     )
-    table += f'<tr><td colspan="2" class="note">{unseen}</td></tr>'
+    table += (
+        '<tr><td colspan="2" class="note">‖w‖<sub>2</sub>: the Euclidean length of the weights, bias left out'
+        f"{'; ' + unseen if unseen else ''}</td></tr>"
+    )
     badge = '<span class="explorer-refining">refining&hellip;</span>' if state != "final" else ""
     return (
         f'<div class="explorer-answer" data-state="{state}" data-lam="{solution.lam:.6e}" '
@@ -170,18 +185,18 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f'<div class="explorer-title"><span class="explorer-lam">&lambda; = '
         f'<span class="value" data-name="lambda" data-text="{solution.lam:.2e}">{_lam_text(solution.lam)}</span></span>'
         f"<span>{solution.penalty.upper()}, {_task_text(task)}</span>{badge}</div>"
-        f'<div class="explorer-body"><div class="explorer-tiles">{figures}{scale}</div>'
+        f'<div class="explorer-body"><div class="explorer-tiles" style="width: {width}px">{figures}{scale}</div>'
         f'<table class="explorer-numbers">{table}</table></div></div>'
     )
 
 
-def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 420) -> str:
+def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int = 540) -> str:
     """An inline SVG: train / hold-out / test accuracy (%) against lambda, the lambda shown marked.
 
     ``curve`` is any solved points of one path (the curve fills in as the path is solved).
     """
     parts = [f'<svg class="lambda-curve" width="{width}" height="{height}" data-lam="{lam:.3e}" font-size="15">']
-    left, right, top, bottom = 52, width - 24, 12, height - 58
+    left, right, top, bottom = 52, width - 24, 34, height - 58
 
     def x(v):
         return left + (v + 5) / 5 * (right - left)
@@ -194,7 +209,8 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
     def y(a):
         return top + (1 - (a - low) / (1 - low)) * (bottom - top)
 
-    for a in np.arange(round(low * 100), 101, 5 if low < 0.85 else 2 if low < 0.95 else 1) / 100:
+    every = 5 if low < 0.85 else 2 if low < 0.95 else 1  # grid lines on round percentages
+    for a in np.arange(-(-round(low * 100) // every) * every, 101, every) / 100:
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y(a):.1f}" y2="{y(a):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(a) + 5:.1f}" text-anchor="end">{100 * a:.0f}%</text>')
     for decade in range(-5, 1):
@@ -221,7 +237,7 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
         )
     if len(curve) < len(SLIDER_LAMS):
         parts.append(
-            f'<text x="{right}" y="{top + 16}" text-anchor="end" fill="#777">'
+            f'<text x="{right}" y="{top - 14}" text-anchor="end" fill="#777">'
             f"path: {len(curve)} of {len(SLIDER_LAMS)} positions solved</text>"
         )
     parts.append("</svg>")
@@ -235,19 +251,20 @@ STYLE = """<style>
 .explorer-lam { font-size: 34px; font-weight: bold; }
 .explorer-refining { color: #b35900; font-weight: bold; }
 .explorer-body { display: flex; gap: 24px; align-items: flex-start; }
-.explorer-tiles { display: flex; flex-wrap: wrap; gap: 4px 8px; width: 570px; flex: none; }
+.explorer-tiles { display: flex; flex-wrap: wrap; gap: 4px 8px; flex: none; }
 .explorer-tiles figure { margin: 0; text-align: center; }
 .explorer-tiles figcaption { font-size: 17px; font-weight: bold; }
 .explorer-tiles img { image-rendering: pixelated; border: 1px solid #ccc; display: block; }
 .explorer-scale { display: flex; align-items: center; gap: 8px; width: 100%; font-size: 16px; }
 .explorer-scale .bar { flex: 1; height: 16px; border: 1px solid #999; }
 .explorer-key { font-size: 14px; color: #444; width: 100%; }
-.explorer-numbers { border-collapse: collapse; }
+.explorer-numbers { border-collapse: collapse; max-width: 300px; }
 .explorer-numbers td { padding: 2px 10px 2px 0; font-size: 16px; white-space: nowrap; }
 .explorer-numbers th { text-align: left; font-size: 18px; font-weight: normal; color: #444; }
 .explorer-numbers td.note { font-size: 14px; color: #444; white-space: normal; }
 .explorer-numbers tr.big td.value { font-size: 34px; font-weight: bold; }
 .explorer-numbers tr.big td { font-size: 18px; }
+.explorer-numbers tr.sub td { font-size: 15px; color: #444; padding-bottom: 6px; white-space: normal; }
 .explorer-status { font-size: 16px; min-height: 1.4em; }
 </style>"""
 
@@ -393,21 +410,31 @@ class Explorer:
     path ahead is computed there while nobody moves (``ahead=False``: not) and
     kept on disk for the next session (``store``: a ``PathStore``, None for
     none; by default ``$DIGITLAB_CACHE``, see ``lambda_path.default_store``).
-    ``lecture`` (default: running under Voila) puts the explorer first on the
-    page and hides the cells before it. ``close()`` (or closing the widget)
-    stops the worker.
+    ``shipped`` (default True) seeds the cache with the shipped ten-digit path
+    (``shipped_path``), when it was made for this data. ``lecture`` (default:
+    running under Voila) puts the explorer first on the page and hides the
+    cells before it. ``close()`` (or closing the widget) stops the worker.
 
     Introduced in ``05_lambda_explorer.ipynb``.
     """
 
     START = {"lam": 1e-3, "penalty": "l2", "mode": "pair", "a": 2, "b": 3}
 
-    def __init__(self, ahead: bool = True, lecture: bool | None = None, max_solutions: int = 400, store="default"):
+    def __init__(
+        self,
+        ahead: bool = True,
+        lecture: bool | None = None,
+        max_solutions: int = 400,
+        store="default",
+        shipped: bool = True,
+    ):
         import ipywidgets as widgets
 
         self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
         self._one_blas_thread.__enter__()
         self.cache = PathCache(max_solutions, default_store() if store == "default" else store)
+        if shipped:
+            seed_shipped_path(self.cache)  # ten digits: every slider position solved ahead, a look-up
         self.ahead = ahead
         self.lecture = _in_voila() if lecture is None else lecture
         self.lam = widgets.FloatLogSlider(

@@ -417,16 +417,20 @@ class PathCache:
         self.max_solutions = max_solutions
         self.store = store
         self._solved: OrderedDict[tuple, Solution] = OrderedDict()  # (task, penalty, key) -> Solution
+        self._pinned: dict[tuple, Solution] = {}  # as _solved, kept for good (``keep``)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._solved)
+        return len(self._solved) + len(self._pinned)
 
     def get(self, task, penalty: str, lam: float, disk: bool = True) -> Solution | None:
         """The solution kept for this lambda (in memory, or on disk unless ``disk=False``), or None."""
         task = check_task(task)
         key = (task, penalty, _key(lam))
         with self._lock:
+            solution = self._pinned.get(key)
+            if solution is not None:
+                return solution
             solution = self._solved.get(key)
             if solution is not None:
                 self._solved.move_to_end(key)
@@ -445,11 +449,18 @@ class PathCache:
             while len(self._solved) > self.max_solutions:
                 self._solved.popitem(last=False)
 
+    def keep(self, solution: Solution) -> None:
+        """Keep a solution solved elsewhere (the shipped path, say) in memory, never dropped (not counted
+        in ``max_solutions``)."""
+        key = (check_task(solution.task), solution.penalty, _key(solution.lam))
+        with self._lock:
+            self._pinned[key] = solution
+
     def solved(self, task, penalty: str) -> list[Solution]:
         """The kept solutions of one path, by lambda."""
         task = check_task(task)
         with self._lock:
-            path = [s for (t, p, _), s in self._solved.items() if t == task and p == penalty]
+            path = self._path(task, penalty)
         return sorted(path, key=lambda s: s.lam)
 
     def solve(self, task, penalty: str, lam: float, watch=None) -> Solution:
@@ -467,7 +478,8 @@ class PathCache:
         return solution
 
     def _path(self, task, penalty):
-        return [s for (t, p, _), s in self._solved.items() if t == task and p == penalty]
+        both = {**self._solved, **self._pinned}
+        return [s for (t, p, _), s in both.items() if t == task and p == penalty]
 
     @staticmethod
     def _start(solved: dict, penalty: str, lam: float) -> np.ndarray | None:

@@ -288,7 +288,7 @@ def test_a_long_solve_shows_its_iterates_marked_refining(monkeypatch):
 
     monkeypatch.setattr(page, "REFINE_AFTER", 0.0)
     monkeypatch.setattr(page, "REFINE_EVERY", 0.0)
-    explorer = Explorer(ahead=False)
+    explorer = Explorer(ahead=False, shipped=False)  # ten digits solved, not looked up
     states = []
     explorer.answer.observe(lambda change: states.append(change["new"]), names="value")
     explorer.mode.value = "all"
@@ -434,3 +434,77 @@ def test_store_folders_of_older_versions_are_removed_after_a_month(tmp_path):
     os.utime(old, (month_ago, month_ago))
     store = default_store()
     assert not old.exists() and recent.exists() and store.folder.parent == old.parent
+
+
+# -- the shipped ten-digit path --------------------------------------------------------------------
+
+
+def shipped_residuals(penalty: str) -> np.ndarray:
+    """At each slider position of the shipped path, the largest violation of the optimality conditions.
+
+    With ``g`` the loss gradient (bias row included): L2, ``g + 2 lam w`` (the bias: ``g``); L1, on a non-zero
+    weight ``g + lam sign(w)``, on a zero one how far ``|g|`` exceeds lam, the bias ``g``. Each is 0 at the optimum.
+    """
+    from digitlab.kernels import softmax_scores_loss
+    from digitlab.shipped_path import load
+
+    X, y = task_splits("all").train
+    path = load()[penalty]
+    lams = np.array([s.lam for s in path])[:, None, None]
+    W = np.stack([s.w for s in path])  # (51, 785, 10)
+    _, grad, _ = softmax_scores_loss(W.transpose(1, 0, 2).astype(np.float32), X, y)
+    g = grad.transpose(1, 0, 2).astype(np.float64)  # (51, 785, 10)
+    body, gb = W[:, 1:], g[:, 1:]
+    if penalty == "l2":
+        r = np.abs(gb + 2 * lams * body)
+    else:
+        r = np.where(body != 0, np.abs(gb + lams * np.sign(body)), np.maximum(np.abs(gb) - lams, 0))
+    return np.maximum(r.max(axis=(1, 2)), np.abs(g[:, 0]).max(axis=1))
+
+
+def test_the_shipped_path_matches_this_data_and_grid():
+    from digitlab.lambda_path import SLIDER_LAMS
+    from digitlab.shipped_path import FILE, load, path_key
+
+    assert FILE.is_file() and FILE.stat().st_size < 5e6
+    paths = load()
+    assert paths is not None, f"{FILE.name} was made for other data or another grid than key {path_key()}"
+    for penalty, path in paths.items():
+        assert [s.lam for s in path] == list(SLIDER_LAMS)
+        assert all(s.w.shape == (785, 10) and s.task == "all" and s.penalty == penalty for s in path)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_the_shipped_path_meets_the_optimality_conditions_at_every_position(penalty):
+    residuals = shipped_residuals(penalty)
+    assert residuals.max() < SHIPPED_RESIDUAL[penalty], residuals
+
+
+SHIPPED_RESIDUAL = {"l2": 2e-4, "l1": 5e-5}  # about twice the largest found: float32 gradients
+
+
+@pytest.mark.parametrize(("penalty", "position"), [("l2", 0), ("l1", 10)])
+def test_a_shipped_position_solved_again_agrees(penalty, position):
+    from digitlab.lambda_path import GAP
+    from digitlab.shipped_path import load
+
+    shipped = load()[penalty][position]
+    best = fit_for_lambda("all", penalty, shipped.lam, warm_start=shipped.w, tol=1e-12)
+    assert (shipped.objective - best.objective) / best.objective <= GAP
+    assert shipped.objective >= best.objective - 1e-9  # nothing below the optimum: the numbers are honest
+    assert abs(shipped.test_acc - best.test_acc) <= 0.001
+
+
+def test_the_explorer_answers_ten_digits_from_the_shipped_path():
+    from digitlab.shipped_path import load
+
+    explorer = Explorer(ahead=False, store=None)
+    try:
+        explorer.mode.value = "all"
+        explorer.runner.wait()
+        shown = load()["l2"][20]  # lambda 1e-3, where the explorer starts
+        assert value(explorer.answer.value, "test accuracy") == f"{shown.test_acc:.2%}"
+        assert 'data-solve-ms="0.0"' in explorer.answer.value  # a look-up: no solve
+        assert "positions solved" not in explorer.curve.value  # the whole curve at once
+    finally:
+        explorer.close()
