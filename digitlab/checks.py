@@ -150,7 +150,7 @@ def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
         if _close(loss, n * ref_loss):
             raise CheckFailed(f"{part}: the loss is {n} times too large: it sums over the images; average it (mean)")
         if _close(loss, -ref_loss):
-            raise CheckFailed(f"{part}: the loss has the wrong sign: cross-entropy is -sum(y log p), positive")
+            raise CheckFailed(f"{part}: the loss has the wrong sign: cross-entropy is -mean(t log p), positive")
         raise CheckFailed(f"{part}: the loss is {loss:.6g}, expected {ref_loss:.6g}")
     grad = _as_array(part, "the gradient", grad, w_shape)
     if _close(grad, ref_grad):
@@ -159,7 +159,8 @@ def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
         raise CheckFailed(f"{part}: the gradient is {n} times too large: it sums over the images; divide by n")
     if _scaled(grad, ref_grad, -1):
         raise CheckFailed(
-            f"{part}: the gradient has the wrong sign: it points downhill; the gradient is X^T (p - y) / n"
+            f"{part}: the gradient has the wrong sign: it points downhill; the gradient is X^T (p - t) / n "
+            "(p the predicted probabilities, t the labels, one-hot for several classes)"
         )
     raise CheckFailed(
         f"{part}: the loss is right but the gradient is not (largest difference "
