@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument(
         "--work",
         metavar="DIR",
-        help="keep each solved position here, so a second run resumes (default: ~/.cache/digitlab/path-build)",
+        help="keep each solved position here, so a second run resumes "
+        "(default: path-build in $DIGITLAB_CACHE, $XDG_CACHE_HOME/digitlab or ~/.cache/digitlab)",
     )
     sub.add_argument("--output", metavar="FILE", help="the path file (default: digitlab/ten_digit_path.npz)")
     args = parser.parse_args(argv)
@@ -61,18 +62,19 @@ def _path(args) -> int:
     """Solve the requested paths; write the file once both penalties are solved at every position."""
     from pathlib import Path
 
-    from . import shipped_path
+    from . import build_path, shipped_path
+    from .lambda_path import cache_root
 
-    work = Path(args.work) if args.work else Path.home() / ".cache" / "digitlab" / "path-build"
+    work = Path(args.work) if args.work else (cache_root() or Path.home() / ".cache" / "digitlab") / "path-build"
     penalties = ("l2", "l1") if args.penalty == "both" else (args.penalty,)
-    paths = {p: shipped_path.build(p, work, progress=lambda line: print(line, flush=True)) for p in penalties}
+    paths = {p: build_path.build(p, work, progress=lambda line: print(line, flush=True)) for p in penalties}
     others = [p for p in ("l2", "l1") if p not in penalties]
     for penalty in others:
-        if not shipped_path.complete(penalty, work):
+        if not build_path.complete(penalty, work):
             print(f"{penalty} is not solved yet: run `python -m digitlab path --penalty {penalty}`; no file written")
-            return 0
-        paths[penalty] = shipped_path.build(penalty, work, progress=lambda line: None)
-    file = shipped_path.write(paths, Path(args.output) if args.output else shipped_path.FILE)
+            return 1
+        paths[penalty] = build_path.build(penalty, work, progress=lambda line: None)
+    file = build_path.write(paths, Path(args.output) if args.output else shipped_path.FILE)
     print(f"wrote {file} ({file.stat().st_size / 1e6:.1f} MB, key {shipped_path.path_key()})")
     return 0
 

@@ -32,6 +32,7 @@ import struct
 import threading
 import time
 import traceback
+import warnings
 import zlib
 from base64 import b64encode
 
@@ -55,6 +56,7 @@ from .lambda_path import (
     lambda_curve,
     task_splits,
 )
+from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
 from .solvers import blas_on_one_thread
 from .stats import wilson
@@ -81,6 +83,12 @@ COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as di
 
 
 # -- drawing ---------------------------------------------------------------------------------------
+
+
+SHIPPED_MISSING = (
+    "The shipped ten-digit path {file} is missing or does not match this data and code, so ten digits are "
+    "solved live (tens of seconds a move for L1 at small lambda): run python -m digitlab path"
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -266,6 +274,7 @@ STYLE = """<style>
 .explorer-numbers tr.big td { font-size: 18px; }
 .explorer-numbers tr.sub td { font-size: 15px; color: #444; padding-bottom: 6px; white-space: normal; }
 .explorer-status { font-size: 16px; min-height: 1.4em; }
+.explorer-notice { font-size: 16px; color: #a15c00; }
 </style>"""
 
 LECTURE_STYLE = """<style>
@@ -411,7 +420,7 @@ class Explorer:
     kept on disk for the next session (``store``: a ``PathStore``, None for
     none; by default ``$DIGITLAB_CACHE``, see ``lambda_path.default_store``).
     ``shipped`` (default True) seeds the cache with the shipped ten-digit path
-    (``shipped_path``), when it was made for this data. ``lecture`` (default:
+    (``shipped_path``), when it was made for this data (otherwise it warns, on the page too). ``lecture`` (default:
     running under Voila) puts the explorer first on the page and hides the
     cells before it. ``close()`` (or closing the widget) stops the worker.
 
@@ -433,8 +442,10 @@ class Explorer:
         self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
         self._one_blas_thread.__enter__()
         self.cache = PathCache(max_solutions, default_store() if store == "default" else store)
-        if shipped:
-            seed_shipped_path(self.cache)  # ten digits: every slider position solved ahead, a look-up
+        notice = ""
+        if shipped and not seed_shipped_path(self.cache):  # ten digits: every slider position solved ahead
+            notice = SHIPPED_MISSING.format(file=f"{SHIPPED_FILE.parent.name}/{SHIPPED_FILE.name}")
+            warnings.warn(notice, stacklevel=2)
         self.ahead = ahead
         self.lecture = _in_voila() if lecture is None else lecture
         self.lam = widgets.FloatLogSlider(
@@ -464,6 +475,7 @@ class Explorer:
         self.curve = widgets.HTML(layout={"width": "390px"})
         self.status = widgets.HTML()
         self.status.add_class("explorer-status")
+        self.notice = widgets.HTML(f'<span class="explorer-notice">{html.escape(notice)}</span>' if notice else "")
         self.style = widgets.HTML(STYLE + (LECTURE_STYLE if self.lecture else ""))
         self.runner = LatestWins(self._answer, self._show_error, self._next_ahead if ahead else None)
         self._shown = None  # the request whose final answer is on the page
@@ -483,6 +495,7 @@ class Explorer:
                 ),
                 widgets.HBox([self.answer, self.curve]),
                 self.status,
+                self.notice,
             ]
         )
         box.explorer = self

@@ -312,16 +312,22 @@ def _key(lam: float) -> int:
     return -(10**12) if lam == 0 else round(float(np.log10(lam)) * 1e9)
 
 
-@functools.lru_cache(maxsize=1)
-def store_key() -> str:
-    """The data's SHA-256 pins and the solving code's version (its source, NumPy's and SciPy's), as 16 hex digits."""
-    import scipy
-
+def pins_digest():
+    """A SHA-256 hash fed with the data's SHA-256 pins (``data.PINS``), for keys to build on."""
     from . import data
 
     digest = hashlib.sha256()
     for name, pin in sorted(data.PINS.items()):
         digest.update(f"{name} {pin}\n".encode())
+    return digest
+
+
+@functools.lru_cache(maxsize=1)
+def store_key() -> str:
+    """The data's SHA-256 pins and the solving code's version (its source, NumPy's and SciPy's), as 16 hex digits."""
+    import scipy
+
+    digest = pins_digest()
     here = Path(__file__).resolve().parent
     for module in ("lambda_path.py", "solvers.py", "kernels.py", "splits.py", "data.py", "idx.py"):
         digest.update((here / module).read_bytes())
@@ -329,14 +335,22 @@ def store_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def default_store():
-    """The ``PathStore`` under ``$DIGITLAB_CACHE`` (default ``~/.cache/digitlab``), or None when it is "off"."""
+def cache_root() -> Path | None:
+    """``$DIGITLAB_CACHE``, else ``$XDG_CACHE_HOME/digitlab``, else ``~/.cache/digitlab``; None when it is "off"."""
     root = os.environ.get("DIGITLAB_CACHE", "")
     if root.lower() in ("off", "0", "none", "no"):
         return None
     if not root:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digitlab"
-    folder = Path(root) / "explorer" / store_key()
+    return Path(root)
+
+
+def default_store():
+    """The ``PathStore`` under ``cache_root()`` (default ``~/.cache/digitlab``), or None when it is "off"."""
+    root = cache_root()
+    if root is None:
+        return None
+    folder = root / "explorer" / store_key()
     _prune(folder.parent, keep=folder.name)
     return PathStore(folder)
 

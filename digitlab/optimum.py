@@ -32,7 +32,7 @@ from .solvers import minimize_l1, minimize_lbfgs
 from .splits import Splits
 from .stats import Accuracy
 
-__all__ = ["GRID", "TOL", "Solved", "choose_on_holdout", "solve", "solve_grid"]
+__all__ = ["GRID", "TOL", "Solved", "choose_on_holdout", "optimality_residual", "solve", "solve_grid"]
 
 #: The lambda grids (on the mean loss), largest first: the path is solved from strong to weak.
 GRID = {
@@ -62,6 +62,30 @@ class Solved:
     objective: float
     optimality: float
     iterations: int
+
+
+def optimality_residual(w: np.ndarray, grad: np.ndarray, lam: float, penalty: str) -> np.ndarray:
+    """How far each weight is from the optimality condition of the loss plus ``lam * C(w)``; 0 at the optimum.
+
+    Parameters
+    ----------
+    w, grad : ndarray, shape (d,) or (d, k)
+        Weights and the gradient of the (unpenalised) loss at them; row 0 is the bias.
+    lam : float
+    penalty : {"l2", "l1"}
+
+    Returns
+    -------
+    ndarray like ``w``, >= 0: L2, ``|grad + 2 lam w|`` (the penalty's gradient from ``kernels.penalty_term``;
+    the bias: ``|grad|``); L1, on a non-zero weight ``|grad + lam sign(w)|``, on a zero one how far ``|grad|``
+    exceeds ``lam``, on the bias ``|grad|``. Introduced in ``03_regularization.ipynb``.
+    """
+    _, reg_grad = penalty_term(w, lam, penalty)
+    residual = np.abs(grad + reg_grad)
+    if penalty == "l1":
+        zero = w[1:] == 0
+        residual[1:][zero] = np.maximum(np.abs(grad[1:][zero]) - lam, 0)
+    return residual
 
 
 def _model(splits: Splits) -> tuple[Callable, Callable, tuple]:
@@ -103,13 +127,8 @@ def solve(splits: Splits, penalty: str, lam: float, warm: np.ndarray | None = No
     w[rows] = solved
     X64 = splits.train.X
     loss, grad, _ = core(w, X64, y)
-    reg, reg_grad = penalty_term(w, lam, penalty)
-    if penalty == "l2":
-        optimality = float(np.abs(grad + reg_grad).max())
-    else:
-        body, g = w[1:], grad[1:]
-        violation = np.where(body == 0, np.abs(g) - lam, np.abs(g + lam * np.sign(body)))
-        optimality = float(max(np.abs(grad[0]).max(), np.maximum(violation, 0).max()))
+    reg, _ = penalty_term(w, lam, penalty)
+    optimality = float(optimality_residual(w, grad, lam, penalty).max())
     accuracies = [Accuracy(int(np.sum(labels(d.X @ w) == d.y)), len(d.y)) for d in splits]
     return Solved(penalty, float(lam), w, *accuracies, float(loss + reg), optimality, int(iterations))
 
