@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .lambda_path import ALL_DIGITS, SLIDER_LAMS, PathCache, PathStore, Solution, fit_for_lambda, store_key
-from .shipped_path import FILE, NUMBERS, PENALTIES, SHAPE, path_key
+from .shipped_path import COUNTED, FILE, NUMBERS, PENALTIES, SHAPE, path_key
 
 __all__ = ["POLISH_TOL", "build", "complete", "write"]
 
@@ -78,7 +78,7 @@ def write(paths: dict, file: Path = FILE) -> Path:
         assert [round(np.log10(s.lam), 1) for s in path] == [round(np.log10(lam), 1) for lam in SLIDER_LAMS]
         arrays[f"{penalty}_w"] = np.stack([s.w for s in path]).astype(np.float32)
         assert arrays[f"{penalty}_w"].shape == SHAPE and np.all(np.isfinite(arrays[f"{penalty}_w"]))
-        for field in NUMBERS:
+        for field in (f for f in NUMBERS if f not in COUNTED):  # the file's format as shipped
             arrays[f"{penalty}_{field}"] = np.array([getattr(s, field) for s in path])
     file.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=file.parent, suffix=".tmp", delete=False) as out:

@@ -59,7 +59,6 @@ from .lambda_path import (
 from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
 from .solvers import blas_on_one_thread
-from .stats import wilson
 
 __all__ = [
     "ALL_DIGITS",
@@ -163,9 +162,8 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
         f'<div class="explorer-key">weight colour scale, zero white; {key}</div>'
     )
     unseen = f"{solution.unseen_count:,} of the zeros on pixels never lit in training" if solution.unseen_count else ""
-    n_test = len(task_splits(task).test.y)
-    correct = round(solution.test_acc * n_test)
-    low, high = wilson(correct, n_test)
+    correct, n_test = solution.test_correct, solution.test_total
+    low, high = solution.test.interval
     interval = f"{100 * low:.1f}&ndash;{100 * high:.1f}%"
     rows = [
         ("train accuracy", "train", f"{solution.train_acc:.2%}", "big"),

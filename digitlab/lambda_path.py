@@ -40,6 +40,7 @@ import numpy as np
 from .kernels import logistic_labels, logistic_scores_loss, penalty_term, softmax_labels, softmax_scores_loss
 from .solvers import NEWTON_TOL, blas_on_one_thread, minimize_l1, minimize_lbfgs
 from .splits import Splits, digit_pair, seed_splits
+from .stats import Accuracy
 
 __all__ = [
     "ALL_DIGITS",
@@ -108,6 +109,13 @@ class Solution:
     size: int  # weights, bias left out: 784 for a pair, 7,840 for ten digits
     objective: float  # the training loss plus lam * C(w): what the solver minimised
     iterations: int  # solver steps: L-BFGS-B iterations, or L1's Newton steps (plus L-BFGS-B's, if it finished)
+    test_correct: int  # test images classified right, of ``test_total``: ``test_acc`` is their ratio
+    test_total: int
+
+    @property
+    def test(self) -> Accuracy:
+        """The test accuracy as a count, with its 95% Wilson interval (``Accuracy.interval``)."""
+        return Accuracy(self.test_correct, self.test_total)
 
     @property
     def zero_fraction(self) -> float:
@@ -287,7 +295,8 @@ def describe(task, penalty: str, lam: float, w: np.ndarray, iterations: int = 0)
         w32 = w.astype(np.float32)
         loss, _, train_scores = core(w32[rows], X, splits.train.y)
         accs = [float(np.mean(labels(train_scores) == splits.train.y))]
-        accs += [float(np.mean(labels(d.X @ w32) == d.y)) for d in splits[1:]]
+        holdout_correct, test_correct = (int(np.sum(labels(d.X @ w32) == d.y)) for d in splits[1:])
+        accs += [holdout_correct / len(splits.holdout.y), test_correct / len(splits.test.y)]
     body = w[1:]
     unseen = np.ones(len(w), dtype=bool)
     unseen[rows] = False
@@ -304,6 +313,8 @@ def describe(task, penalty: str, lam: float, w: np.ndarray, iterations: int = 0)
         size=int(body.size),
         objective=float(loss + penalty_term(w, lam, penalty)[0]),
         iterations=iterations,
+        test_correct=test_correct,
+        test_total=len(splits.test.y),
     )
 
 
@@ -379,7 +390,7 @@ class PathStore:
     """
 
     FIELDS = ("train_acc", "holdout_acc", "test_acc", "norm", "zero_count", "unseen_count", "near_zero_count")
-    FIELDS += ("size", "objective", "iterations")
+    FIELDS += ("size", "objective", "iterations", "test_correct", "test_total")
 
     def __init__(self, folder):
         self.folder = Path(folder)

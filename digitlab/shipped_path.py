@@ -32,7 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .lambda_path import ALL_DIGITS, GAP, SLIDER_LAMS, PathCache, PathStore, Solution, describe, pins_digest
+from .lambda_path import (
+    ALL_DIGITS,
+    GAP,
+    SLIDER_LAMS,
+    PathCache,
+    PathStore,
+    Solution,
+    describe,
+    pins_digest,
+    task_splits,
+)
 
 __all__ = ["CHECK_POSITION", "FILE", "PENALTIES", "load", "path_key", "seed"]
 
@@ -41,8 +51,17 @@ PENALTIES = ("l2", "l1")
 NUMBERS = PathStore.FIELDS
 SHAPE = (len(SLIDER_LAMS), 785, 10)
 CHECK_POSITION = int(np.flatnonzero(SLIDER_LAMS == 1e-3)[0])  # the position recomputed at load: lambda 1e-3
-EXACT = ("train_acc", "holdout_acc", "test_acc", "zero_count")  # ... must match these exactly
+EXACT = ("train_acc", "holdout_acc", "test_acc", "test_correct", "zero_count")  # ... must match these exactly
 OBJECTIVE_RTOL = 1e-7  # ... and the objective to this, relative (float32 weights: about 1e-9 found)
+
+
+COUNTED = ("test_correct", "test_total")  # not in the file: counted from test_acc and the test set's size
+
+
+def _test_counts(test_acc: np.ndarray) -> dict:
+    """The test counts of a path, from its accuracies (checked against a recount in ``matches``)."""
+    total = len(task_splits(ALL_DIGITS).test.y)
+    return {"test_correct": np.rint(test_acc * total).astype(int), "test_total": np.full(len(test_acc), total)}
 
 
 def path_key() -> str:
@@ -75,7 +94,8 @@ def load(file: Path = FILE) -> dict | None:
                 if w.shape != SHAPE or not np.all(np.isfinite(w)):
                     return None
                 w = w.astype(np.float64)
-                numbers = {field: saved[f"{penalty}_{field}"] for field in NUMBERS}
+                numbers = {field: saved[f"{penalty}_{field}"] for field in NUMBERS if field not in COUNTED}
+                numbers.update(_test_counts(numbers["test_acc"]))
                 if any(v.shape != SLIDER_LAMS.shape for v in numbers.values()):
                     return None
                 paths[penalty] = [
