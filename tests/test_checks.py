@@ -150,8 +150,16 @@ def same_order_every_epoch(n, batch_size, rng):
 
 def choose(lams, holdout, test, *, by=None, prefer_small=False):
     scores = holdout if by is None else by(holdout, test)
-    best = np.flatnonzero(scores == scores.max())
-    return lams[best[-1] if prefer_small else best[0]]
+    best = lams[scores == scores.max()]
+    return best.min() if prefer_small else best.max()
+
+
+def first_of_the_best(lams, holdout, test):
+    return lams[np.argmax(holdout)]  # right only when the larger lambda happens to be listed first
+
+
+def last_of_the_best(lams, holdout, test):
+    return lams[np.flatnonzero(holdout == holdout.max())[-1]]  # right only when the smaller is listed first
 
 
 def not_done(*args):
@@ -192,6 +200,8 @@ WRONG = [
     (checks.check_minibatches, same_order_every_epoch, ["new permutation every epoch"]),
     (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, by=lambda h, t: t), ["test", "hold-out"]),
     (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, prefer_small=True), ["larger lambda"]),
+    (checks.check_lambda_choice, first_of_the_best, ["larger lambda"]),
+    (lambda f: checks.check_lambda_choice(f, seed=1), last_of_the_best, ["larger lambda"]),
 ]
 
 
