@@ -374,18 +374,21 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     ``w0 (d,)``, evaluate ``holdout_acc(w)`` at the start (epoch 0) and after every epoch's step
     ``w - lr * grad`` (``loss_fn(w) -> (loss, grad)``); stop after ``patience`` evaluations in a row
     below the best; return a copy of the best weights (the latest of equals) and their epoch. The check
-    runs it on a bowl whose hold-out accuracy peaks at a known epoch.
+    runs it on a bowl whose hold-out accuracy peaks at a known epoch and counts the steps as the distinct
+    weights handed to ``loss_fn`` (calling it twice on the same weights is one step): exactly
+    ``peak + patience`` of them.
     """
     part = "gradient descent with early stopping"
     rng = np.random.default_rng(seed)
     d, lr, epochs, peak = 3, 0.5, 40, int(rng.integers(3, 8))
     target, w0 = rng.normal(0, 1, d), rng.normal(0, 1, d) + 4.0
     path = [target + (1 - lr) ** t * (w0 - target) for t in range(epochs + 1)]  # the right iterates
-    seen = []
+    seen = []  # the distinct weights loss_fn was called on, in order: one per step
 
     def loss_fn(w):
         w = np.array(w, dtype=np.float64)
-        seen.append(w.copy())
+        if not (seen and np.array_equal(seen[-1], w)):
+            seen.append(w.copy())
         return 0.5 * float(np.sum((w - target) ** 2)), w - target
 
     def holdout_acc(w):
@@ -397,13 +400,24 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     kept = _as_array(part, "the kept weights", kept, (d,))
     if len(seen) >= 2 and _close(seen[1], w0 + lr * (w0 - target)):
         raise CheckFailed(f"{part}: the step goes uphill (w + lr * grad): descend, w - lr * grad")
+    steps, stop = len(seen), peak + patience
+    if steps < peak:
+        raise CheckFailed(
+            f"{part}: it stopped early, after {steps} steps, before the best hold-out accuracy (epoch {peak}); "
+            f"stop only after {patience} evaluations in a row below the best"
+        )
     if int(epoch) == peak and _close(kept, path[peak]):
-        if len(seen) > peak + patience + 1:
+        if steps > stop:
             raise CheckFailed(
-                f"{part}: it kept the right weights but did not stop: after {patience} evaluations in a row "
-                f"below the best (epoch {peak + patience}) the loop must end"
+                f"{part}: it kept the right weights but stopped late, after {steps} steps: after {patience} "
+                f"evaluations in a row below the best (epoch {stop}) the loop must end"
             )
-        return _passes(part, f"best at epoch {peak}, stopped {patience} epochs later")
+        if steps < stop:
+            raise CheckFailed(
+                f"{part}: it kept the right weights but stopped early, after {steps} steps: the loop ends after "
+                f"{patience} evaluations in a row below the best, at epoch {stop}"
+            )
+        return _passes(part, f"best at epoch {peak}, stopped {steps - peak} epochs later, patience {patience}")
     later = [t for t in range(peak + 1, epochs + 1) if _close(kept, path[t])]
     if later:
         raise CheckFailed(

@@ -121,19 +121,20 @@ def leaves_w_changed(f, w, h):
     return g
 
 
-def descend(loss_fn, w0, lr, epochs, holdout_acc, patience, *, keep_best=True, sign=-1, copy=True):
+def descend(loss_fn, w0, lr, epochs, holdout_acc, patience, *, keep_best=True, sign=-1, copy=True, late=0, calls=1):
     """A student's loop, right by default; the keywords make the typical mistakes."""
     w = w0.copy()
     best, best_w, best_epoch, waited = holdout_acc(w), w.copy(), 0, 0
     for epoch in range(1, epochs + 1):
-        _, grad = loss_fn(w)
+        for _ in range(calls):  # calls=2: the loss and the gradient asked for apart, the same weights
+            _, grad = loss_fn(w)
         w += sign * lr * grad
         acc = holdout_acc(w)
         if acc >= best:
             best, best_w, best_epoch, waited = acc, (w.copy() if copy else w), epoch, 0
         else:
             waited += 1
-            if waited >= patience:
+            if waited >= patience + late:
                 break
     return (best_w, best_epoch) if keep_best else (w, best_epoch)
 
@@ -191,6 +192,9 @@ WRONG = [
     (checks.check_gradient_descent, lambda *a: descend(*a, keep_best=False), ["not of the best", "copy"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, copy=False), ["not of the best", "copy"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, sign=+1), ["uphill"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, late=1), ["stopped late"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, late=-1), ["stopped early"]),
+    (checks.check_gradient_descent, lambda *a: descend(*a, late=2, calls=2), ["stopped late", "after 3 eval"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + (t + 1) / T), ["off by one"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 * (1 + t / T), ["grows"]),
     (checks.check_soft_threshold, lambda w, t: np.r_[w[0], w[1:] - t * np.sign(w[1:])], ["cross zero", "clamp"]),
@@ -235,6 +239,7 @@ RIGHT = [
     (checks.check_numeric_gradient, central, {"d": 9}),
     (checks.check_descent_step, lambda w, g, lr: w - lr * g, {"d": 9, "lr": 0.01}),
     (checks.check_gradient_descent, descend, {"patience": 5}),
+    (checks.check_gradient_descent, lambda *a: descend(*a, calls=2), {"patience": 2}),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + t / T), {"eta0": 27.0, "T": 5.0}),
     (checks.check_soft_threshold, right_soft_threshold, {"d": 20, "t": 0.05}),
     (checks.check_confusion_matrix, right_confusion, {"n": 200, "k": 10}),
