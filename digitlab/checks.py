@@ -171,21 +171,21 @@ def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
 def check_logistic_loss(logistic_loss_fn: Callable, *, seed: int = 0, n: int = 7, d: int = 5) -> str:
     """Check ``logistic_loss_fn(w, X, y) -> (loss, grad)``: the mean binary cross-entropy (eq. 1, 5).
 
-    ``w (d,)``, ``X (n, d)``, ``y (n,)`` in {0, 1}; also tries scores of 800, where an unstable
-    sigmoid or log overflows.
+    ``w (d,)``, ``X (n, d)``, ``y (n,)`` in {0, 1}; also tries weights that make every score 800 or more,
+    where exp overflows (its limit is about 709), so an unstable sigmoid, log or ``log(1 + exp(z))`` fails.
     """
     part = "logistic loss"
     X, y, w = _problem(seed, n, d)
     loss, grad = _pair(part, _call(part, logistic_loss_fn, w.copy(), X, y))
     ref_loss, ref_grad = logistic_loss(w, X, y)
     _diagnose_loss(part, _scalar(part, "the loss", loss), grad, ref_loss, ref_grad, n, w.shape)
-    big = np.full(d, 800.0 / d)  # every score 800 / d * (1 + sum of pixels): far past exp's range
+    big = np.full(d, 800.0 / X.sum(axis=1).min())  # X >= 0, so every score is at least 800: past exp's 709
     loss = _scalar(part, "the loss", _pair(part, _call(part, logistic_loss_fn, big, X, y))[0])
     ref_loss, _ = logistic_loss(big, X, y)
     if not np.isfinite(loss) or not _close(loss, ref_loss, rtol=1e-6):
         raise CheckFailed(
-            f"{part}: at scores near 800 the loss is {loss}, expected {ref_loss:.6g}: log(sigmoid(z)) overflows; "
-            "use log(1 + e^z) - y z = np.logaddexp(0, z) - y * z"
+            f"{part}: at scores of 800 and more the loss is {loss}, expected {ref_loss:.6g}: exp(z) overflows "
+            "there (log(sigmoid(z)) and log(1 + exp(z)) both do); use np.logaddexp(0, z) - y * z"
         )
     return _passes(part, f"n={n}, d={d}, and stable at scores of 800")
 

@@ -42,6 +42,11 @@ def unstable_logistic(w, X, y):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), X.T @ (p - y) / len(y)
 
 
+def log_one_plus_exp_logistic(w, X, y):
+    z = X @ w
+    return np.mean(np.log(1 + np.exp(z)) - y * z), X.T @ (naive_sigmoid(z) - y) / len(y)
+
+
 def transposed_softmax_grad(W, X, y):
     loss, grad = dl.softmax_loss(W, X, y)
     return loss, grad.T
@@ -173,6 +178,8 @@ WRONG = [
     (checks.check_logistic_loss, mean_loss_summed_grad, ["gradient", "sums", "divide by n"]),
     (checks.check_logistic_loss, flipped_logistic, ["wrong sign"]),
     (checks.check_logistic_loss, unstable_logistic, ["stable"]),
+    (checks.check_logistic_loss, log_one_plus_exp_logistic, ["overflow"]),
+    (lambda f: checks.check_logistic_loss(f, seed=5, n=30, d=40), log_one_plus_exp_logistic, ["overflow"]),
     (checks.check_logistic_loss, lambda w, X, y: dl.logistic_loss(w, X, y)[0], ["two things", "(loss, grad)"]),
     (checks.check_softmax, unstable_softmax, ["overflow", "maximum"]),
     (checks.check_softmax, columnwise_softmax, ["columns", "axis=1"]),
