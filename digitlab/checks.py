@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .kernels import logistic_loss, penalty_term, soft_threshold, softmax, softmax_loss
+from .kernels import logistic_loss, logistic_predict, penalty_term, soft_threshold, softmax, softmax_loss
 
 __all__ = [
     "CheckFailed",
@@ -83,6 +83,8 @@ def _call(part: str, fn: Callable, *args):
             return fn(*args)
     except NotImplementedError:
         raise CheckFailed(f"{part}: not done yet (replace `raise NotImplementedError` with your code)") from None
+    except CheckFailed:  # raised by a probe the check handed the student's function: its message says it all
+        raise
     except RuntimeWarning as warning:
         raise CheckFailed(
             f"{part}: NumPy warned {str(warning)!r}: an intermediate overflowed or divided by zero; "
@@ -587,29 +589,104 @@ def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
     return _passes(part, f"lr={lr:.4g} < 2 / L = {limit:.4g} for X of {n} x {d}")
 
 
+class _Withheld:
+    """Stands in for the test split while a check trains: any use of it fails, naming the mistake."""
+
+    def __init__(self, part: str) -> None:
+        self._part = part
+
+    def _refuse(self, *args, **kwargs):
+        raise CheckFailed(
+            f"{self._part}: training looked at the test set (pair.test); the check withholds it: train on "
+            "pair.train and stop early on pair.holdout, so the test score stays an honest estimate"
+        )
+
+    __getattr__ = __iter__ = __getitem__ = __len__ = _refuse
+
+
+class _Watched(np.ndarray):
+    """The hold-out images, recording every weight vector they are scored with (``X @ w``, ``np.dot(X, w)``)."""
+
+    def __array_finalize__(self, obj) -> None:
+        self.scored = getattr(obj, "scored", [])  # a slice or copy records into the same list
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(np.asarray(x) if isinstance(x, _Watched) else x for x in inputs)
+        if ufunc is np.matmul and method == "__call__" and len(inputs) == 2:
+            self._record(inputs[1])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        args = tuple(np.asarray(x) if isinstance(x, _Watched) else x for x in args)
+        if func is np.dot and len(args) == 2:
+            self._record(args[1])
+        return func(*args, **kwargs)
+
+    def _record(self, w) -> None:
+        w = np.array(w, dtype=np.float64)
+        if w.ndim == 1 and not (self.scored and np.array_equal(self.scored[-1], w)):
+            self.scored.append(w)  # scoring the same weights twice in a row is one evaluation
+
+
 def check_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
     """Check ``train_fn(splits, **settings) -> (w, best_epoch)`` reaches ``target`` accuracy on ``splits.test``.
 
-    ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); the weights ``w (d,)`` are judged
-    on the test images, which training must not see. The message gives the count and its 95% interval.
+    ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); training gets it with the test
+    split withheld (touching it fails) and must score the hold-out images once per epoch, from epoch 0 (the
+    start), as ``dl.logistic_predict(w, pair.holdout.X)``: the check records those weights, so it can tell
+    whether the weights returned are those of the best hold-out accuracy (the latest of equals), whether
+    ``best_epoch`` is their epoch and, given ``patience``, whether the loop stopped after ``patience``
+    evaluations in a row below the best. The weights ``w (d,)`` are then judged on the test images; the
+    message gives the count and its 95% interval.
+
+    Introduced in ``02_logistic_regression.ipynb``.
     """
     from .stats import accuracy  # imported here: the checks' imports stay the kernels'
 
     part = f"training{' on ' + what if what else ''}"
-    result = _pair(part, _call(part, lambda: train_fn(splits, **settings)), "(w, best_epoch)")
+    holdout_X = np.array(splits.holdout.X).view(_Watched)
+    seen = splits._replace(holdout=splits.holdout._replace(X=holdout_X), test=_Withheld(part))
+    result = _pair(part, _call(part, lambda: train_fn(seen, **settings)), "(w, best_epoch)")
     w = _as_array(part, "the weights", result[0], (splits.train.X.shape[1],))
     if not np.all(np.isfinite(w)):
         raise CheckFailed(
             f"{part}: the weights are not finite (nan or inf): the steps diverged; lower the learning rate"
         )
-    test = accuracy(splits.test.y, (splits.test.X @ w > 0).astype(np.int64))
+    scored = holdout_X.scored
+    if not scored:
+        raise CheckFailed(
+            f"{part}: the hold-out images were never scored, so nothing stopped early: after every epoch compute "
+            "np.mean(dl.logistic_predict(w, pair.holdout.X) == pair.holdout.y)"
+        )
+    holdout = [accuracy(splits.holdout.y, logistic_predict(v, splits.holdout.X)).correct for v in scored]
+    best = len(holdout) - 1 - int(np.argmax(holdout[::-1]))  # the latest of the best
+    if not _close(w, scored[best]):
+        kept = "the last weights scored" if _close(w, scored[-1]) else "weights"
+        raise CheckFailed(
+            f"{part}: it returns {kept}, not those of the best hold-out accuracy ({holdout[best]}/"
+            f"{len(splits.holdout.y)}, epoch {best}); keep a copy of the best weights (the latest of equals)"
+        )
+    if int(result[1]) != best:
+        raise CheckFailed(
+            f"{part}: best_epoch is {result[1]}, but the weights returned were scored at epoch {best} (epoch 0 is "
+            "the zero start; one hold-out evaluation per epoch)"
+        )
+    if settings.get("patience") is not None:
+        stop = min(best + settings["patience"], settings.get("epochs", len(scored)))
+        if len(scored) - 1 != stop:
+            late = "late" if len(scored) - 1 > stop else "early"
+            raise CheckFailed(
+                f"{part}: it stopped {late}, after {len(scored) - 1} epochs: the best hold-out accuracy was at epoch "
+                f"{best}, so with patience {settings['patience']} the loop ends at epoch {stop}"
+            )
+    test = accuracy(splits.test.y, logistic_predict(w, splits.test.X))
     if test.value >= target:
         return _passes(part, f"test {test} >= {target:.0%}, weights of epoch {result[1]}")
-    train = accuracy(splits.train.y, (splits.train.X @ w > 0).astype(np.int64))
+    train = accuracy(splits.train.y, logistic_predict(w, splits.train.X))
     hint = (
         "the training images are not fitted either: check the step's sign, the learning rate and the epochs"
         if train.value < target
-        else "the training images are fitted: keep the weights of the best hold-out accuracy, not the last"
+        else "the training images are fitted: check the learning rate, the batches and the early stopping"
     )
     raise CheckFailed(f"{part}: test {test}, below the target {target:.0%} (training {train}); {hint}")
 

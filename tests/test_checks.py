@@ -321,20 +321,64 @@ def test_a_safe_learning_rate_is_computed_from_the_data(splits):
         checks.check_safe_learning_rate(not_done, X)
 
 
-def fit_pair(pair, **settings):
-    fit = dl.fit_logistic(pair, **settings)
-    return fit.w, fit.best_epoch
+def train_pair(pair, lr, epochs, batch_size, patience=None, rng=None, lam=0.0, *, mistake=None):
+    """A student's Part 6, right by default; ``mistake`` makes the typical ones."""
+    X, t = pair.train
+    rng = np.random.default_rng(0) if rng is None else rng
+
+    def holdout_acc(v):
+        return np.mean(dl.logistic_predict(v, pair.holdout.X) == pair.holdout.y)
+
+    w = np.zeros(X.shape[1])
+    best_acc, best_w, best_epoch, below = holdout_acc(w), w.copy(), 0, 0
+    for epoch in range(1, epochs + 1):
+        for b in batches(len(t), batch_size, rng):
+            w = w - lr * dl.logistic_loss(w, X[b], t[b], lam=lam)[1]
+        acc = holdout_acc(w)
+        if acc >= best_acc:
+            best_acc, best_w, best_epoch, below = acc, w.copy(), epoch, 0
+        else:
+            below += 1
+            if patience is not None and below == patience + (mistake == "late"):
+                break
+    if mistake == "test":
+        holdout_acc = np.mean(dl.logistic_predict(w, pair.test.X) == pair.test.y)
+    if mistake == "epoch":
+        best_epoch += 1
+    return (w if mistake == "last" else best_w), best_epoch
 
 
 def test_training_is_judged_on_the_test_images(splits):
     pair = dl.digit_pair(splits, 2, 3)
-    assert "passes" in checks.check_training(fit_pair, pair, 0.97, "2 vs 3", lr=0.1, epochs=20, batch_size=362)
+    assert "passes" in checks.check_training(train_pair, pair, 0.97, "2 vs 3", lr=0.1, epochs=20, batch_size=362)
     with pytest.raises(CheckFailed, match=r"test .*/405; 95% CI.*below the target 97%.*not fitted either"):
-        checks.check_training(fit_pair, pair, 0.97, lr=0.1, epochs=20, batch_size=362, lam=10.0)
+        checks.check_training(train_pair, pair, 0.97, lr=0.1, epochs=20, batch_size=362, lam=10.0)
     with pytest.raises(CheckFailed, match="diverged"):
         checks.check_training(lambda pair: (np.full(785, np.nan), 0), pair, 0.97)
     with pytest.raises(CheckFailed, match="not done yet"):
         checks.check_training(not_done, pair, 0.97)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ("test", ["looked at the test set"]),
+        ("last", ["the last weights", "not those of the best hold-out"]),
+        ("epoch", ["best_epoch is 17", "epoch 16"]),
+        ("late", ["stopped late", "ends at epoch 19"]),
+    ],
+)
+def test_training_without_early_stopping_fails(splits, mistake, words):
+    pair = dl.digit_pair(splits, 4, 9)
+    settings = {"lr": 0.1, "epochs": 50, "batch_size": 354, "patience": 3, "rng": np.random.default_rng(7)}
+    assert "passes" in checks.check_training(train_pair, pair, 0.95, "4 vs 9", **dict(settings))
+    settings["rng"] = np.random.default_rng(7)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_training(lambda pair, **kw: train_pair(pair, **kw, mistake=mistake), pair, 0.95, **settings)
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+    with pytest.raises(CheckFailed, match="never scored"):
+        checks.check_training(lambda pair, **kw: (np.zeros(785), 0), pair, 0.95, **settings)
 
 
 # ------------------------------------------------------------- regularisation (03_regularization)
