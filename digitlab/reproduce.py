@@ -104,7 +104,7 @@ def logistic_batch_run(pair: Splits, progress: bool = False, label: str = "the r
 
 
 def logistic_minibatch_run(pair: Splits, lr: float = 0.1, patience: int | None = None) -> Fit:
-    """Ten mini-batches of equal size (about 10% of the training set each), reshuffled every epoch, 100 epochs.
+    """Ten mini-batches of ceil(N / 10) images (the last a few short), reshuffled every epoch, 100 epochs.
 
     ``lr = 0.1`` stays below 2 / L (about 0.16 for 2 vs 3, 0.15 for 2 vs 8), figures 2 and 3.
     """
