@@ -11,7 +11,7 @@ answer that only reproduces the visible numbers fails them.
 
 ``working(student, check, reference)`` lets a later part go on with digitlab's own function while an
 earlier part is still failing: the kernels, and the few small references kept here (``descent_step``,
-``minibatches``, ``proximal_step``, ``fit_l1``, ``choose_lambda``, ``annealed_rate``, ``minibatch_descent``,
+``minibatches``, ``proximal_step``, ``fit_l1``, ``choose_lambda``, ``annealed_rate``, ``train_softmax``,
 ``confusion_matrix``, ``most_confused``). Everything here runs in well under a second. Introduced with the coursework
 (``coursework/README.md``).
 """
@@ -47,6 +47,7 @@ __all__ = [
     "check_minibatches",
     "check_most_confused",
     "check_numeric_gradient",
+    "check_pair_training",
     "check_penalty",
     "check_proximal_step",
     "check_regularised_loss",
@@ -54,19 +55,18 @@ __all__ = [
     "check_soft_threshold",
     "check_softmax",
     "check_softmax_jacobian",
+    "check_softmax_loop",
     "check_softmax_loss",
-    "check_softmax_training",
     "check_ten_digit_training",
-    "check_training",
     "choose_lambda",
     "confusion_matrix",
     "descent_step",
     "fit_l1",
-    "minibatch_descent",
     "minibatches",
     "most_confused",
     "proximal_step",
     "soft_threshold",
+    "train_softmax",
     "working",
 ]
 
@@ -620,7 +620,7 @@ class _Watched(np.ndarray):
             self.scored.append(w)  # scoring the same weights twice in a row is one evaluation
 
 
-def check_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
+def check_pair_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
     """Check ``train_fn(splits, **settings) -> (w, best_epoch)`` reaches ``target`` accuracy on ``splits.test``.
 
     ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); training gets it with the test
@@ -860,7 +860,7 @@ def annealed_rate(t: int, eta0: float, T: float) -> float:
     return eta0 / (1 + t / T)
 
 
-def minibatch_descent(
+def train_softmax(
     loss_fn: Callable,
     rate_fn: Callable,
     X: np.ndarray,
@@ -877,7 +877,7 @@ def minibatch_descent(
 
     ``loss_fn(W, Xb, yb) -> (loss, grad (d, k))``; ``rate_fn(t, eta0, T)`` the rate of epoch ``t``; each
     epoch visits ``X (n, d)``, ``y (n,)`` in a new order ``rng.permutation(n)``, in batches of ``batch_size``
-    (the last one smaller). The reference for ``check_softmax_training``.
+    (the last one smaller). The reference for ``check_softmax_loop``.
 
     Introduced in ``04_softmax_regression.ipynb``.
     """
@@ -891,15 +891,18 @@ def minibatch_descent(
     return W
 
 
-def check_softmax_training(
+def check_softmax_loop(
     train_fn: Callable, *, seed: int = 0, n: int = 50, d: int = 4, k: int = 3, epochs: int = 3, batch_size: int = 16
 ) -> str:
     """Check ``train_fn(loss_fn, rate_fn, X, y, k, epochs=, eta0=, T=, batch_size=, rng=) -> W (d, k)``.
 
-    The loop ``minibatch_descent`` describes: zero start, every image once per epoch in a new random order,
+    The loop ``train_softmax`` describes: zero start, every image once per epoch in a new random order,
     batches of ``batch_size`` (the last one smaller, not dropped), each step ``W - rate_fn(t, eta0, T) * grad``
     with ``t`` the epoch. The check hands the student's loop a ``loss_fn`` that records every call, so it can
     say which step went wrong: a flipped sign, a rate that is not annealed or counts steps, a random start.
+    It counts the steps by those calls: the loop must call ``loss_fn`` exactly once per batch.
+
+    Introduced in ``04_softmax_regression.ipynb``.
     """
     part = "softmax training loop"
     X, y, _ = _problem(seed, n, d, k)
@@ -948,8 +951,9 @@ def check_softmax_training(
         if len(calls) == epochs and all(size == n for size in sizes):
             raise CheckFailed(f"{part}: one full-batch step per epoch; take mini-batches of batch_size")
         raise CheckFailed(
-            f"{part}: {len(calls)} steps for {epochs} epochs of {n} images in batches of {batch_size}; "
-            f"expected {epochs * per_epoch} ({per_epoch} per epoch)"
+            f"{part}: loss_fn was called {len(calls)} times for {epochs} epochs of {n} images in batches of "
+            f"{batch_size}; expected {epochs * per_epoch} ({per_epoch} per epoch): the check counts the steps by "
+            "the calls, so call loss_fn exactly once per batch and step with the gradient it returns"
         )
     orders = []
     for t in range(epochs):
