@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .descent import annealed_rate, minibatches
 from .kernels import (
     logistic_curvature,
     logistic_loss,
@@ -31,7 +32,9 @@ from .kernels import (
     soft_threshold,
     softmax,
     softmax_loss,
+    softmax_predict,
 )
+from .stats import accuracy, best_on_holdout, confusion_matrix
 
 __all__ = [
     "CheckFailed",
@@ -346,10 +349,10 @@ def check_annealed_rate(rate_fn: Callable, *, seed: int = 0, eta0: float | None 
     T = float(rng.integers(2, 8)) if T is None else T
     ts = np.arange(12)
     got = np.array([float(_call(part, rate_fn, int(t), eta0, T)) for t in ts])
-    expected = eta0 / (1 + ts / T)
+    expected = annealed_rate(ts, eta0, T)
     if _close(got, expected):
         return _passes(part, f"eta0={eta0}, T={T}")
-    if _close(got, eta0 / (1 + (ts + 1) / T)):
+    if _close(got, annealed_rate(ts + 1, eta0, T)):
         raise CheckFailed(f"{part}: off by one epoch: the first epoch is t = 0, which gives eta0 itself")
     if _close(got, eta0 * (1 + ts / T)):
         raise CheckFailed(f"{part}: the rate grows: it is eta0 / (1 + t / T), a division")
@@ -441,8 +444,7 @@ def check_confusion_matrix(confusion_fn: Callable, *, seed: int = 0, n: int = 50
     y_true = rng.integers(0, k, n)
     y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
     C = _as_array(part, "the matrix", _call(part, confusion_fn, y_true.copy(), y_pred.copy(), k), (k, k))
-    expected = np.zeros((k, k))
-    np.add.at(expected, (y_true, y_pred), 1)
+    expected = confusion_matrix(y_true, y_pred, k)
     if _close(C, expected):
         return _passes(part, f"n={n}, k={k}")
     if _close(C, expected.T):
@@ -546,12 +548,6 @@ def descent_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
     return w - lr * grad
 
 
-def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """One epoch's mini-batches: ``rng.permutation(n)`` cut into pieces of ``batch_size``, the last one kept."""
-    order = rng.permutation(n)
-    return [order[start : start + batch_size] for start in range(0, n, batch_size)]
-
-
 def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
     """Check ``rate_fn(X) -> lr``: a constant learning rate for the mean logistic loss on ``X (n, d)``.
 
@@ -633,8 +629,6 @@ def check_pair_training(train_fn: Callable, splits, target: float, what: str = "
 
     Introduced in ``02_logistic_regression.ipynb``.
     """
-    from .stats import accuracy  # imported here: the checks' imports stay the kernels'
-
     part = f"training{' on ' + what if what else ''}"
     holdout_X = np.array(splits.holdout.X).view(_Watched)
     seen = splits._replace(holdout=splits.holdout._replace(X=holdout_X), test=_Withheld(part))
@@ -713,9 +707,7 @@ def choose_lambda(lams, holdout_acc, test_acc) -> float:
 
     Introduced in ``03_regularization.ipynb``.
     """
-    lams, holdout_acc = np.asarray(lams, dtype=np.float64), np.asarray(holdout_acc)
-    best = np.flatnonzero(holdout_acc == holdout_acc.max())
-    return float(lams[best].max())
+    return best_on_holdout(lams, holdout_acc)
 
 
 def check_regularised_loss(loss_fn: Callable, *, seed: int = 0, n: int = 9, d: int = 6, lam: float = 0.2) -> str:
@@ -782,7 +774,7 @@ def check_proximal_step(
     if _close(new, expected, atol=0) and np.array_equal(new[1:] == 0, expected[1:] == 0):
         return _passes(part, f"n={n}, d={d}, lr={lr}, lam={lam}: {zeros} weight(s) exactly zero, bias untouched")
     shrunk_bias = expected.copy()
-    shrunk_bias[0] = np.sign(expected[0]) * max(abs(expected[0]) - lr * lam, 0)
+    shrunk_bias[0] = soft_threshold(np.r_[0.0, expected[0]], lr * lam)[1]  # the bias moved off row 0
     candidates = [
         (
             soft_threshold(w + lr * grad, lr * lam),
@@ -850,16 +842,6 @@ def check_l1_fit(
 # ------------------------------------------------------------------ softmax regression, trained (notebook 04)
 
 
-def annealed_rate(t: int, eta0: float, T: float) -> float:
-    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
-
-    The reference for ``check_annealed_rate``, and what a later part may use while the student's is unfinished.
-
-    Introduced in ``04_softmax_regression.ipynb``.
-    """
-    return eta0 / (1 + t / T)
-
-
 def train_softmax(
     loss_fn: Callable,
     rate_fn: Callable,
@@ -884,9 +866,7 @@ def train_softmax(
     W = np.zeros((X.shape[1], k))
     for t in range(epochs):
         rate = rate_fn(t, eta0, T)
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in minibatches(len(y), batch_size, rng):
             W = W - rate * loss_fn(W, X[batch], y[batch])[1]
     return W
 
@@ -1000,8 +980,6 @@ def check_ten_digit_training(
     Says so when the training loss ends above ``ln 10`` (worse than the zero start: the learning rate diverges)
     or the weights are not finite; the pass message gives the count and its 95% Wilson interval.
     """
-    from .stats import Accuracy
-
     part = f"ten-digit training ({what} set)"
     (X, y), (X_test, y_test) = train, test
     with warnings.catch_warnings():  # a diverging rate overflows on the way; the outcome below says so
@@ -1023,7 +1001,7 @@ def check_ten_digit_training(
             f"{part}: the training loss ends at {loss:.3g}, above ln 10 = 2.30, the zero start's: the steps "
             "overshoot and the learning rate diverges; lower eta0"
         )
-    score = Accuracy(int(np.sum(np.argmax(X_test @ W, axis=1) == y_test)), len(y_test))
+    score = accuracy(y_test, softmax_predict(W, X_test))
     if score.value < target:
         raise CheckFailed(
             f"{part}: {score}, below the target {target:.0%}; train longer (more epochs) or with a larger eta0"
@@ -1059,16 +1037,6 @@ def check_most_confused(most_confused_fn: Callable, *, seed: int = 0, k: int = 6
             f"{part}: that pair has the most confusions both ways, C[i, j] + C[j, i]; find the largest C[i, j]"
         )
     raise CheckFailed(f"{part}: expected the (true, predicted) of the largest off-diagonal count")
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
-    """``C (k, k)``, ``C[i, j]`` the number of images of true label i predicted as j; ``y_true``, ``y_pred (n,)``.
-
-    The reference for ``check_confusion_matrix``. Introduced in ``04_softmax_regression.ipynb``.
-    """
-    C = np.zeros((k, k), dtype=np.int64)
-    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return C
 
 
 def most_confused(C: np.ndarray) -> tuple[int, int]:

@@ -40,7 +40,7 @@ from . import optimum as opt
 from .descent import Fit, fit_logistic, fit_logistic_many, fit_softmax_many
 from .progress import Progress
 from .splits import Splits, digit_pair, seed_splits
-from .stats import Accuracy, SeedSpread
+from .stats import Accuracy, SeedSpread, best_on_holdout
 
 __all__ = [
     "LOGISTIC_LAMS",
@@ -145,7 +145,8 @@ def choose_on_holdout(fits: dict) -> float:
         fit = fits[key]
         return fit.history["holdout_acc"][list(fit.history["epoch"]).index(fit.best_epoch)]
 
-    return max(sorted(fits, reverse=True), key=holdout)
+    lam = best_on_holdout(list(fits), [holdout(key) for key in fits])
+    return next(key for key in fits if key == lam)
 
 
 # ---------------------------------------------------------------- softmax regression (notebook 04)
