@@ -10,10 +10,11 @@ an assignment use the defaults; hidden tests call the same checks with other see
 answer that only reproduces the visible numbers fails them.
 
 ``working(student, check, reference)`` lets a later part go on with digitlab's own function while an
-earlier part is still failing: the kernels, and the few small references kept here (``descent_step``,
-``minibatches``, ``proximal_step``, ``fit_l1``, ``choose_lambda``, ``annealed_rate``, ``train_softmax``,
-``confusion_matrix``, ``most_confused``). Everything here runs in well under a second. Introduced with the coursework
-(``coursework/README.md``).
+earlier part is still failing: the kernels, the few small references kept here (``descent_step``,
+``proximal_step``, ``fit_l1``, ``choose_lambda``, ``train_softmax``, ``most_confused``) and those re-exported
+from the modules that use them (``minibatches``, ``annealed_rate`` from ``descent``; ``confusion_matrix`` from
+``stats``). Everything here runs in well under a second except ``check_pair_training`` (it trains on a digit
+pair, a few seconds). Introduced with the coursework (``coursework/README.md``).
 """
 
 from __future__ import annotations
@@ -481,10 +482,13 @@ def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch
     return _passes(part, f"n={n}, batch_size={batch_size}, reshuffled each epoch")
 
 
-def check_lambda_choice(choose_fn: Callable, *, seed: int = 0) -> str:
+def check_lambda_choice(choose_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float], *, seed: int = 0) -> str:
     """Check ``choose_fn(lams, holdout_acc, test_acc) -> lam``: the best hold-out accuracy (ties: the larger lam).
 
-    The test accuracy is passed too, as a temptation: choosing by it makes the test score optimistic.
+    ``lams``, ``holdout_acc``, ``test_acc`` : ndarray, shape (k,), in a shuffled order. The test accuracy is
+    passed too, as a temptation: choosing by it makes the test score optimistic.
+
+    Introduced in ``03_regularization.ipynb``.
     """
     part = "choosing lambda"
     rng = np.random.default_rng(seed)
@@ -544,7 +548,10 @@ def working(student: Callable, check: Callable[[Callable], str], reference: Call
 
 
 def descent_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
-    """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on."""
+    """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on.
+
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
     return w - lr * grad
 
 
@@ -702,8 +709,10 @@ def fit_l1(X: np.ndarray, y: np.ndarray, lam: float, lr: float, epochs: int) -> 
     return w
 
 
-def choose_lambda(lams, holdout_acc, test_acc) -> float:
-    """The lambda of the best hold-out accuracy, the larger of equals; ``test_acc`` is not looked at.
+def choose_lambda(lams: np.ndarray, holdout_acc: np.ndarray, test_acc: np.ndarray) -> float:
+    """The lambda of the best hold-out accuracy, the larger of equals (``stats.best_on_holdout``).
+
+    ``lams``, ``holdout_acc``, ``test_acc`` : shape (k,); ``test_acc`` is not looked at.
 
     Introduced in ``03_regularization.ipynb``.
     """
@@ -975,10 +984,14 @@ def check_softmax_loop(
 def check_ten_digit_training(
     train_fn: Callable, train, test, *, target: float = 0.92, seed: int = 0, what: str = "test"
 ) -> str:
-    """Check ``train_fn(X, y, rng) -> W (d, 10)``: trained on ``train = (X, y)``, it reaches ``target`` on ``test``.
+    """Check ``train_fn(X, y, rng) -> W (d, 10)``: trained on ``train``, it reaches ``target`` on ``test``.
 
-    Says so when the training loss ends above ``ln 10`` (worse than the zero start: the learning rate diverges)
-    or the weights are not finite; the pass message gives the count and its 95% Wilson interval.
+    ``train`` and ``test`` are each ``(X (n, d), y (n,))`` (a ``Data``), ``y`` the labels 0..9; ``rng`` is
+    ``np.random.default_rng(seed)``. Says so when the training loss ends above ``ln 10`` (worse than the zero
+    start: the learning rate diverges) or the weights are not finite; the pass message gives the count and its
+    95% Wilson interval.
+
+    Introduced in ``04_softmax_regression.ipynb``.
     """
     part = f"ten-digit training ({what} set)"
     (X, y), (X_test, y_test) = train, test
