@@ -13,6 +13,7 @@ from .descent import DivergedError, Fit, fit_logistic, fit_softmax
 from .idx import IDXError, read_idx
 from .kernels import (
     check_gradient,
+    logistic_curvature,
     logistic_loss,
     logistic_predict,
     sigmoid,
@@ -36,6 +37,7 @@ __all__ = [
     "fit_logistic",
     "fit_softmax",
     "load_mnist",
+    "logistic_curvature",
     "logistic_loss",
     "logistic_predict",
     "read_idx",

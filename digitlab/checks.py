@@ -10,10 +10,11 @@ an assignment use the defaults; hidden tests call the same checks with other see
 answer that only reproduces the visible numbers fails them.
 
 ``working(student, check, reference)`` lets a later part go on with digitlab's own function while an
-earlier part is still failing: the kernels, and the few small references kept here (``descent_step``,
-``minibatches``, ``proximal_step``, ``fit_l1``, ``choose_lambda``, ``annealed_rate``, ``minibatch_descent``,
-``confusion_matrix``, ``most_confused``). Everything here runs in well under a second. Introduced with the coursework
-(``coursework/README.md``).
+earlier part is still failing: the kernels, the few small references kept here (``descent_step``,
+``proximal_step``, ``fit_l1``, ``choose_lambda``, ``train_softmax``, ``most_confused``) and those re-exported
+from the modules that use them (``minibatches``, ``annealed_rate`` from ``descent``; ``confusion_matrix`` from
+``stats``). Everything here runs in well under a second except ``check_pair_training`` (it trains on a digit
+pair, a few seconds). Introduced with the coursework (``coursework/README.md``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .kernels import logistic_loss, penalty_term, soft_threshold, softmax, softmax_loss
+from .descent import annealed_rate, minibatches
+from .kernels import (
+    logistic_curvature,
+    logistic_loss,
+    logistic_predict,
+    penalty_term,
+    soft_threshold,
+    softmax,
+    softmax_loss,
+    softmax_predict,
+)
+from .stats import accuracy, best_on_holdout, confusion_matrix
 
 __all__ = [
     "CheckFailed",
@@ -35,11 +47,11 @@ __all__ = [
     "check_gradient_descent",
     "check_l1_fit",
     "check_lambda_choice",
-    "check_learning_rate",
     "check_logistic_loss",
     "check_minibatches",
     "check_most_confused",
     "check_numeric_gradient",
+    "check_pair_training",
     "check_penalty",
     "check_proximal_step",
     "check_regularised_loss",
@@ -47,19 +59,18 @@ __all__ = [
     "check_soft_threshold",
     "check_softmax",
     "check_softmax_jacobian",
+    "check_softmax_loop",
     "check_softmax_loss",
-    "check_softmax_training",
     "check_ten_digit_training",
-    "check_training",
     "choose_lambda",
     "confusion_matrix",
     "descent_step",
     "fit_l1",
-    "minibatch_descent",
     "minibatches",
     "most_confused",
     "proximal_step",
     "soft_threshold",
+    "train_softmax",
     "working",
 ]
 
@@ -83,6 +94,8 @@ def _call(part: str, fn: Callable, *args):
             return fn(*args)
     except NotImplementedError:
         raise CheckFailed(f"{part}: not done yet (replace `raise NotImplementedError` with your code)") from None
+    except CheckFailed:  # raised by a probe the check handed the student's function: its message says it all
+        raise
     except RuntimeWarning as warning:
         raise CheckFailed(
             f"{part}: NumPy warned {str(warning)!r}: an intermediate overflowed or divided by zero; "
@@ -171,21 +184,21 @@ def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
 def check_logistic_loss(logistic_loss_fn: Callable, *, seed: int = 0, n: int = 7, d: int = 5) -> str:
     """Check ``logistic_loss_fn(w, X, y) -> (loss, grad)``: the mean binary cross-entropy (eq. 1, 5).
 
-    ``w (d,)``, ``X (n, d)``, ``y (n,)`` in {0, 1}; also tries scores of 800, where an unstable
-    sigmoid or log overflows.
+    ``w (d,)``, ``X (n, d)``, ``y (n,)`` in {0, 1}; also tries weights that make every score 800 or more,
+    where exp overflows (its limit is about 709), so an unstable sigmoid, log or ``log(1 + exp(z))`` fails.
     """
     part = "logistic loss"
     X, y, w = _problem(seed, n, d)
     loss, grad = _pair(part, _call(part, logistic_loss_fn, w.copy(), X, y))
     ref_loss, ref_grad = logistic_loss(w, X, y)
     _diagnose_loss(part, _scalar(part, "the loss", loss), grad, ref_loss, ref_grad, n, w.shape)
-    big = np.full(d, 800.0 / d)  # every score 800 / d * (1 + sum of pixels): far past exp's range
+    big = np.full(d, 800.0 / X.sum(axis=1).min())  # X >= 0, so every score is at least 800: past exp's 709
     loss = _scalar(part, "the loss", _pair(part, _call(part, logistic_loss_fn, big, X, y))[0])
     ref_loss, _ = logistic_loss(big, X, y)
     if not np.isfinite(loss) or not _close(loss, ref_loss, rtol=1e-6):
         raise CheckFailed(
-            f"{part}: at scores near 800 the loss is {loss}, expected {ref_loss:.6g}: log(sigmoid(z)) overflows; "
-            "use log(1 + e^z) - y z = np.logaddexp(0, z) - y * z"
+            f"{part}: at scores of 800 and more the loss is {loss}, expected {ref_loss:.6g}: exp(z) overflows "
+            "there (log(sigmoid(z)) and log(1 + exp(z)) both do); use np.logaddexp(0, z) - y * z"
         )
     return _passes(part, f"n={n}, d={d}, and stable at scores of 800")
 
@@ -326,24 +339,6 @@ def check_descent_step(step_fn: Callable, *, seed: int = 0, d: int = 5, lr: floa
     raise CheckFailed(f"{part}: expected w - lr * grad")
 
 
-def check_learning_rate(lr: float, X: np.ndarray) -> str:
-    """Check that a constant learning rate for the mean logistic loss on ``X (n, d)`` cannot diverge.
-
-    Gradient descent on a function whose curvature is at most L converges for ``lr < 2 / L``; for the
-    mean logistic loss L is the largest eigenvalue of ``X^T X / (4 n)``.
-    """
-    part = "learning rate"
-    if not (isinstance(lr, (int, float, np.floating)) and lr > 0):
-        raise CheckFailed(f"{part}: {lr!r} is not a positive number")
-    curvature = np.linalg.eigvalsh(X.T @ X / (4 * len(X)))[-1]
-    if lr >= 2 / curvature:
-        raise CheckFailed(
-            f"{part}: lr={lr:g} is above 2 / L = {2 / curvature:.3g} (L = {curvature:.3g}, the steepest curvature "
-            "of the mean loss): the steps overshoot and the loss can grow; choose a smaller one"
-        )
-    return _passes(part, f"lr={lr:g} < 2 / L = {2 / curvature:.3g}")
-
-
 def check_annealed_rate(rate_fn: Callable, *, seed: int = 0, eta0: float | None = None, T: float | None = None) -> str:
     """Check ``rate_fn(t, eta0, T) -> eta0 / (1 + t / T)`` for epochs t = 0, 1, ... (the report's schedule).
 
@@ -355,10 +350,10 @@ def check_annealed_rate(rate_fn: Callable, *, seed: int = 0, eta0: float | None 
     T = float(rng.integers(2, 8)) if T is None else T
     ts = np.arange(12)
     got = np.array([float(_call(part, rate_fn, int(t), eta0, T)) for t in ts])
-    expected = eta0 / (1 + ts / T)
+    expected = annealed_rate(ts, eta0, T)
     if _close(got, expected):
         return _passes(part, f"eta0={eta0}, T={T}")
-    if _close(got, eta0 / (1 + (ts + 1) / T)):
+    if _close(got, annealed_rate(ts + 1, eta0, T)):
         raise CheckFailed(f"{part}: off by one epoch: the first epoch is t = 0, which gives eta0 itself")
     if _close(got, eta0 * (1 + ts / T)):
         raise CheckFailed(f"{part}: the rate grows: it is eta0 / (1 + t / T), a division")
@@ -374,18 +369,21 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     ``w0 (d,)``, evaluate ``holdout_acc(w)`` at the start (epoch 0) and after every epoch's step
     ``w - lr * grad`` (``loss_fn(w) -> (loss, grad)``); stop after ``patience`` evaluations in a row
     below the best; return a copy of the best weights (the latest of equals) and their epoch. The check
-    runs it on a bowl whose hold-out accuracy peaks at a known epoch.
+    runs it on a bowl whose hold-out accuracy peaks at a known epoch and counts the steps as the distinct
+    weights handed to ``loss_fn`` (calling it twice on the same weights is one step): exactly
+    ``peak + patience`` of them.
     """
     part = "gradient descent with early stopping"
     rng = np.random.default_rng(seed)
     d, lr, epochs, peak = 3, 0.5, 40, int(rng.integers(3, 8))
     target, w0 = rng.normal(0, 1, d), rng.normal(0, 1, d) + 4.0
     path = [target + (1 - lr) ** t * (w0 - target) for t in range(epochs + 1)]  # the right iterates
-    seen = []
+    seen = []  # the distinct weights loss_fn was called on, in order: one per step
 
     def loss_fn(w):
         w = np.array(w, dtype=np.float64)
-        seen.append(w.copy())
+        if not (seen and np.array_equal(seen[-1], w)):
+            seen.append(w.copy())
         return 0.5 * float(np.sum((w - target) ** 2)), w - target
 
     def holdout_acc(w):
@@ -397,13 +395,24 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     kept = _as_array(part, "the kept weights", kept, (d,))
     if len(seen) >= 2 and _close(seen[1], w0 + lr * (w0 - target)):
         raise CheckFailed(f"{part}: the step goes uphill (w + lr * grad): descend, w - lr * grad")
+    steps, stop = len(seen), peak + patience
+    if steps < peak:
+        raise CheckFailed(
+            f"{part}: it stopped early, after {steps} steps, before the best hold-out accuracy (epoch {peak}); "
+            f"stop only after {patience} evaluations in a row below the best"
+        )
     if int(epoch) == peak and _close(kept, path[peak]):
-        if len(seen) > peak + patience + 1:
+        if steps > stop:
             raise CheckFailed(
-                f"{part}: it kept the right weights but did not stop: after {patience} evaluations in a row "
-                f"below the best (epoch {peak + patience}) the loop must end"
+                f"{part}: it kept the right weights but stopped late, after {steps} steps: after {patience} "
+                f"evaluations in a row below the best (epoch {stop}) the loop must end"
             )
-        return _passes(part, f"best at epoch {peak}, stopped {patience} epochs later")
+        if steps < stop:
+            raise CheckFailed(
+                f"{part}: it kept the right weights but stopped early, after {steps} steps: the loop ends after "
+                f"{patience} evaluations in a row below the best, at epoch {stop}"
+            )
+        return _passes(part, f"best at epoch {peak}, stopped {steps - peak} epochs later, patience {patience}")
     later = [t for t in range(peak + 1, epochs + 1) if _close(kept, path[t])]
     if later:
         raise CheckFailed(
@@ -436,8 +445,7 @@ def check_confusion_matrix(confusion_fn: Callable, *, seed: int = 0, n: int = 50
     y_true = rng.integers(0, k, n)
     y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
     C = _as_array(part, "the matrix", _call(part, confusion_fn, y_true.copy(), y_pred.copy(), k), (k, k))
-    expected = np.zeros((k, k))
-    np.add.at(expected, (y_true, y_pred), 1)
+    expected = confusion_matrix(y_true, y_pred, k)
     if _close(C, expected):
         return _passes(part, f"n={n}, k={k}")
     if _close(C, expected.T):
@@ -474,10 +482,13 @@ def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch
     return _passes(part, f"n={n}, batch_size={batch_size}, reshuffled each epoch")
 
 
-def check_lambda_choice(choose_fn: Callable, *, seed: int = 0) -> str:
+def check_lambda_choice(choose_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float], *, seed: int = 0) -> str:
     """Check ``choose_fn(lams, holdout_acc, test_acc) -> lam``: the best hold-out accuracy (ties: the larger lam).
 
-    The test accuracy is passed too, as a temptation: choosing by it makes the test score optimistic.
+    ``lams``, ``holdout_acc``, ``test_acc`` : ndarray, shape (k,), in a shuffled order. The test accuracy is
+    passed too, as a temptation: choosing by it makes the test score optimistic.
+
+    Introduced in ``03_regularization.ipynb``.
     """
     part = "choosing lambda"
     rng = np.random.default_rng(seed)
@@ -487,14 +498,20 @@ def check_lambda_choice(choose_fn: Callable, *, seed: int = 0) -> str:
     tie = int(rng.integers(0, len(lams) - 1))
     holdout[[tie, tie + 1]] = holdout.max() + 0.001  # two lams tie on the best hold-out accuracy
     test[[tie, tie + 1]] = holdout.min() - 0.01  # where the test set disagrees
+    larger, smaller = lams[tie], lams[tie + 1]
+    order = rng.permutation(len(lams))  # listed in any order: the first of the best is not the rule
+    i, j = np.flatnonzero(order == tie)[0], np.flatnonzero(order == tie + 1)[0]
+    if (i < j) == (seed % 2 == 0):  # the smaller of the two listed first on even seeds, the larger on odd
+        order[[i, j]] = order[[j, i]]
+    lams, holdout, test = lams[order], holdout[order], test[order]
     chosen = _scalar(part, "the chosen lambda", _call(part, choose_fn, lams.copy(), holdout.copy(), test.copy()))
-    if np.isclose(chosen, lams[tie]):
-        return _passes(part, f"lam={lams[tie]:g}: best hold-out accuracy, the larger of two equals")
+    if np.isclose(chosen, larger):
+        return _passes(part, f"lam={larger:g}: best hold-out accuracy, the larger of two equals")
     if np.isclose(chosen, lams[np.argmax(test)]):
         raise CheckFailed(f"{part}: chosen by the test accuracy; the test set must not choose anything: use hold-out")
-    if np.isclose(chosen, lams[tie + 1]):
+    if np.isclose(chosen, smaller):
         raise CheckFailed(f"{part}: of two equal hold-out accuracies, take the larger lambda (the simpler model)")
-    raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {lams[tie]:g}; got {chosen:g}")
+    raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {larger:g}; got {chosen:g}")
 
 
 def check_accuracy(predict_fn: Callable, X: np.ndarray, y: np.ndarray, target: float, what: str = "test") -> str:
@@ -531,27 +548,27 @@ def working(student: Callable, check: Callable[[Callable], str], reference: Call
 
 
 def descent_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
-    """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on."""
+    """One gradient-descent step, ``w - lr * grad`` for ``w (d,)``: what ``working`` falls back on.
+
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
     return w - lr * grad
-
-
-def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """One epoch's mini-batches: ``rng.permutation(n)`` cut into pieces of ``batch_size``, the last one kept."""
-    order = rng.permutation(n)
-    return [order[start : start + batch_size] for start in range(0, n, batch_size)]
 
 
 def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
     """Check ``rate_fn(X) -> lr``: a constant learning rate for the mean logistic loss on ``X (n, d)``.
 
     Passes for ``2 / (20 L) <= lr < 2 / L``, L the largest eigenvalue of ``X^T X / (4 n)`` (the steepest
-    curvature of the mean loss): below 2 / L the steps cannot overshoot, and not so small that descent
-    crawls. A number fixed for one data set fails on another (the hidden tests use other data).
+    curvature of the mean loss, ``kernels.logistic_curvature``): below 2 / L the steps cannot overshoot, and
+    not so small that descent crawls. A number fixed for one data set fails on another (the hidden tests use
+    other data).
+
+    Introduced in ``02_logistic_regression.ipynb``.
     """
     part = "safe learning rate"
     lr = _scalar(part, "the learning rate", _call(part, rate_fn, X))
     n, d = X.shape
-    limit = 2 / np.linalg.eigvalsh(X.T @ X / (4 * n))[-1]
+    limit = 2 / logistic_curvature(X)
     if not lr > 0:
         raise CheckFailed(f"{part}: {lr!r} is not a positive number")
     if lr >= limit:
@@ -567,29 +584,102 @@ def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
     return _passes(part, f"lr={lr:.4g} < 2 / L = {limit:.4g} for X of {n} x {d}")
 
 
-def check_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
+class _Withheld:
+    """Stands in for the test split while a check trains: any use of it fails, naming the mistake."""
+
+    def __init__(self, part: str) -> None:
+        self._part = part
+
+    def _refuse(self, *args, **kwargs):
+        raise CheckFailed(
+            f"{self._part}: training looked at the test set (pair.test); the check withholds it: train on "
+            "pair.train and stop early on pair.holdout, so the test score stays an honest estimate"
+        )
+
+    __getattr__ = __iter__ = __getitem__ = __len__ = _refuse
+
+
+class _Watched(np.ndarray):
+    """The hold-out images, recording every weight vector they are scored with (``X @ w``, ``np.dot(X, w)``)."""
+
+    def __array_finalize__(self, obj) -> None:
+        self.scored = getattr(obj, "scored", [])  # a slice or copy records into the same list
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(np.asarray(x) if isinstance(x, _Watched) else x for x in inputs)
+        if ufunc is np.matmul and method == "__call__" and len(inputs) == 2:
+            self._record(inputs[1])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        args = tuple(np.asarray(x) if isinstance(x, _Watched) else x for x in args)
+        if func is np.dot and len(args) == 2:
+            self._record(args[1])
+        return func(*args, **kwargs)
+
+    def _record(self, w) -> None:
+        w = np.array(w, dtype=np.float64)
+        if w.ndim == 1 and not (self.scored and np.array_equal(self.scored[-1], w)):
+            self.scored.append(w)  # scoring the same weights twice in a row is one evaluation
+
+
+def check_pair_training(train_fn: Callable, splits, target: float, what: str = "", **settings) -> str:
     """Check ``train_fn(splits, **settings) -> (w, best_epoch)`` reaches ``target`` accuracy on ``splits.test``.
 
-    ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); the weights ``w (d,)`` are judged
-    on the test images, which training must not see. The message gives the count and its 95% interval.
-    """
-    from .stats import accuracy  # imported here: the checks' imports stay the kernels'
+    ``splits`` is a digit pair (``digit_pair``: labels 0 / 1, ``X (n, d)``); training gets it with the test
+    split withheld (touching it fails) and must score the hold-out images once per epoch, from epoch 0 (the
+    start), as ``dl.logistic_predict(w, pair.holdout.X)``: the check records those weights, so it can tell
+    whether the weights returned are those of the best hold-out accuracy (the latest of equals), whether
+    ``best_epoch`` is their epoch and, given ``patience``, whether the loop stopped after ``patience``
+    evaluations in a row below the best. The weights ``w (d,)`` are then judged on the test images; the
+    message gives the count and its 95% interval.
 
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
     part = f"training{' on ' + what if what else ''}"
-    result = _pair(part, _call(part, lambda: train_fn(splits, **settings)), "(w, best_epoch)")
+    holdout_X = np.array(splits.holdout.X).view(_Watched)
+    seen = splits._replace(holdout=splits.holdout._replace(X=holdout_X), test=_Withheld(part))
+    result = _pair(part, _call(part, lambda: train_fn(seen, **settings)), "(w, best_epoch)")
     w = _as_array(part, "the weights", result[0], (splits.train.X.shape[1],))
     if not np.all(np.isfinite(w)):
         raise CheckFailed(
             f"{part}: the weights are not finite (nan or inf): the steps diverged; lower the learning rate"
         )
-    test = accuracy(splits.test.y, (splits.test.X @ w > 0).astype(np.int64))
+    scored = holdout_X.scored
+    if not scored:
+        raise CheckFailed(
+            f"{part}: the hold-out images were never scored, so nothing stopped early: after every epoch compute "
+            "np.mean(dl.logistic_predict(w, pair.holdout.X) == pair.holdout.y)"
+        )
+    holdout = [accuracy(splits.holdout.y, logistic_predict(v, splits.holdout.X)).correct for v in scored]
+    best = len(holdout) - 1 - int(np.argmax(holdout[::-1]))  # the latest of the best
+    if not _close(w, scored[best]):
+        kept = "the last weights scored" if _close(w, scored[-1]) else "weights"
+        raise CheckFailed(
+            f"{part}: it returns {kept}, not those of the best hold-out accuracy ({holdout[best]}/"
+            f"{len(splits.holdout.y)}, epoch {best}); keep a copy of the best weights (the latest of equals)"
+        )
+    if int(result[1]) != best:
+        raise CheckFailed(
+            f"{part}: best_epoch is {result[1]}, but the weights returned were scored at epoch {best} (epoch 0 is "
+            "the zero start; one hold-out evaluation per epoch)"
+        )
+    if settings.get("patience") is not None:
+        stop = min(best + settings["patience"], settings.get("epochs", len(scored)))
+        if len(scored) - 1 != stop:
+            late = "late" if len(scored) - 1 > stop else "early"
+            raise CheckFailed(
+                f"{part}: it stopped {late}, after {len(scored) - 1} epochs: the best hold-out accuracy was at epoch "
+                f"{best}, so with patience {settings['patience']} the loop ends at epoch {stop}"
+            )
+    test = accuracy(splits.test.y, logistic_predict(w, splits.test.X))
     if test.value >= target:
         return _passes(part, f"test {test} >= {target:.0%}, weights of epoch {result[1]}")
-    train = accuracy(splits.train.y, (splits.train.X @ w > 0).astype(np.int64))
+    train = accuracy(splits.train.y, logistic_predict(w, splits.train.X))
     hint = (
         "the training images are not fitted either: check the step's sign, the learning rate and the epochs"
         if train.value < target
-        else "the training images are fitted: keep the weights of the best hold-out accuracy, not the last"
+        else "the training images are fitted: check the learning rate, the batches and the early stopping"
     )
     raise CheckFailed(f"{part}: test {test}, below the target {target:.0%} (training {train}); {hint}")
 
@@ -619,14 +709,14 @@ def fit_l1(X: np.ndarray, y: np.ndarray, lam: float, lr: float, epochs: int) -> 
     return w
 
 
-def choose_lambda(lams, holdout_acc, test_acc) -> float:
-    """The lambda of the best hold-out accuracy, the larger of equals; ``test_acc`` is not looked at.
+def choose_lambda(lams: np.ndarray, holdout_acc: np.ndarray, test_acc: np.ndarray) -> float:
+    """The lambda of the best hold-out accuracy, the larger of equals (``stats.best_on_holdout``).
+
+    ``lams``, ``holdout_acc``, ``test_acc`` : shape (k,); ``test_acc`` is not looked at.
 
     Introduced in ``03_regularization.ipynb``.
     """
-    lams, holdout_acc = np.asarray(lams, dtype=np.float64), np.asarray(holdout_acc)
-    best = np.flatnonzero(holdout_acc == holdout_acc.max())
-    return float(lams[best].max())
+    return best_on_holdout(lams, holdout_acc)
 
 
 def check_regularised_loss(loss_fn: Callable, *, seed: int = 0, n: int = 9, d: int = 6, lam: float = 0.2) -> str:
@@ -693,7 +783,7 @@ def check_proximal_step(
     if _close(new, expected, atol=0) and np.array_equal(new[1:] == 0, expected[1:] == 0):
         return _passes(part, f"n={n}, d={d}, lr={lr}, lam={lam}: {zeros} weight(s) exactly zero, bias untouched")
     shrunk_bias = expected.copy()
-    shrunk_bias[0] = np.sign(expected[0]) * max(abs(expected[0]) - lr * lam, 0)
+    shrunk_bias[0] = soft_threshold(np.r_[0.0, expected[0]], lr * lam)[1]  # the bias moved off row 0
     candidates = [
         (
             soft_threshold(w + lr * grad, lr * lam),
@@ -761,17 +851,7 @@ def check_l1_fit(
 # ------------------------------------------------------------------ softmax regression, trained (notebook 04)
 
 
-def annealed_rate(t: int, eta0: float, T: float) -> float:
-    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
-
-    The reference for ``check_annealed_rate``, and what a later part may use while the student's is unfinished.
-
-    Introduced in ``04_softmax_regression.ipynb``.
-    """
-    return eta0 / (1 + t / T)
-
-
-def minibatch_descent(
+def train_softmax(
     loss_fn: Callable,
     rate_fn: Callable,
     X: np.ndarray,
@@ -788,29 +868,30 @@ def minibatch_descent(
 
     ``loss_fn(W, Xb, yb) -> (loss, grad (d, k))``; ``rate_fn(t, eta0, T)`` the rate of epoch ``t``; each
     epoch visits ``X (n, d)``, ``y (n,)`` in a new order ``rng.permutation(n)``, in batches of ``batch_size``
-    (the last one smaller). The reference for ``check_softmax_training``.
+    (the last one smaller). The reference for ``check_softmax_loop``.
 
     Introduced in ``04_softmax_regression.ipynb``.
     """
     W = np.zeros((X.shape[1], k))
     for t in range(epochs):
         rate = rate_fn(t, eta0, T)
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in minibatches(len(y), batch_size, rng):
             W = W - rate * loss_fn(W, X[batch], y[batch])[1]
     return W
 
 
-def check_softmax_training(
+def check_softmax_loop(
     train_fn: Callable, *, seed: int = 0, n: int = 50, d: int = 4, k: int = 3, epochs: int = 3, batch_size: int = 16
 ) -> str:
     """Check ``train_fn(loss_fn, rate_fn, X, y, k, epochs=, eta0=, T=, batch_size=, rng=) -> W (d, k)``.
 
-    The loop ``minibatch_descent`` describes: zero start, every image once per epoch in a new random order,
+    The loop ``train_softmax`` describes: zero start, every image once per epoch in a new random order,
     batches of ``batch_size`` (the last one smaller, not dropped), each step ``W - rate_fn(t, eta0, T) * grad``
     with ``t`` the epoch. The check hands the student's loop a ``loss_fn`` that records every call, so it can
     say which step went wrong: a flipped sign, a rate that is not annealed or counts steps, a random start.
+    It counts the steps by those calls: the loop must call ``loss_fn`` exactly once per batch.
+
+    Introduced in ``04_softmax_regression.ipynb``.
     """
     part = "softmax training loop"
     X, y, _ = _problem(seed, n, d, k)
@@ -859,8 +940,9 @@ def check_softmax_training(
         if len(calls) == epochs and all(size == n for size in sizes):
             raise CheckFailed(f"{part}: one full-batch step per epoch; take mini-batches of batch_size")
         raise CheckFailed(
-            f"{part}: {len(calls)} steps for {epochs} epochs of {n} images in batches of {batch_size}; "
-            f"expected {epochs * per_epoch} ({per_epoch} per epoch)"
+            f"{part}: loss_fn was called {len(calls)} times for {epochs} epochs of {n} images in batches of "
+            f"{batch_size}; expected {epochs * per_epoch} ({per_epoch} per epoch): the check counts the steps by "
+            "the calls, so call loss_fn exactly once per batch and step with the gradient it returns"
         )
     orders = []
     for t in range(epochs):
@@ -902,13 +984,15 @@ def check_softmax_training(
 def check_ten_digit_training(
     train_fn: Callable, train, test, *, target: float = 0.92, seed: int = 0, what: str = "test"
 ) -> str:
-    """Check ``train_fn(X, y, rng) -> W (d, 10)``: trained on ``train = (X, y)``, it reaches ``target`` on ``test``.
+    """Check ``train_fn(X, y, rng) -> W (d, 10)``: trained on ``train``, it reaches ``target`` on ``test``.
 
-    Says so when the training loss ends above ``ln 10`` (worse than the zero start: the learning rate diverges)
-    or the weights are not finite; the pass message gives the count and its 95% Wilson interval.
+    ``train`` and ``test`` are each ``(X (n, d), y (n,))`` (a ``Data``), ``y`` the labels 0..9; ``rng`` is
+    ``np.random.default_rng(seed)``. Says so when the training loss ends above ``ln 10`` (worse than the zero
+    start: the learning rate diverges) or the weights are not finite; the pass message gives the count and its
+    95% Wilson interval.
+
+    Introduced in ``04_softmax_regression.ipynb``.
     """
-    from .stats import Accuracy
-
     part = f"ten-digit training ({what} set)"
     (X, y), (X_test, y_test) = train, test
     with warnings.catch_warnings():  # a diverging rate overflows on the way; the outcome below says so
@@ -930,7 +1014,7 @@ def check_ten_digit_training(
             f"{part}: the training loss ends at {loss:.3g}, above ln 10 = 2.30, the zero start's: the steps "
             "overshoot and the learning rate diverges; lower eta0"
         )
-    score = Accuracy(int(np.sum(np.argmax(X_test @ W, axis=1) == y_test)), len(y_test))
+    score = accuracy(y_test, softmax_predict(W, X_test))
     if score.value < target:
         raise CheckFailed(
             f"{part}: {score}, below the target {target:.0%}; train longer (more epochs) or with a larger eta0"
@@ -966,16 +1050,6 @@ def check_most_confused(most_confused_fn: Callable, *, seed: int = 0, k: int = 6
             f"{part}: that pair has the most confusions both ways, C[i, j] + C[j, i]; find the largest C[i, j]"
         )
     raise CheckFailed(f"{part}: expected the (true, predicted) of the largest off-diagonal count")
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
-    """``C (k, k)``, ``C[i, j]`` the number of images of true label i predicted as j; ``y_true``, ``y_pred (n,)``.
-
-    The reference for ``check_confusion_matrix``. Introduced in ``04_softmax_regression.ipynb``.
-    """
-    C = np.zeros((k, k), dtype=np.int64)
-    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return C
 
 
 def most_confused(C: np.ndarray) -> tuple[int, int]:

@@ -44,13 +44,35 @@ __all__ = [
     "DEFAULTS",
     "DivergedError",
     "Fit",
+    "annealed_rate",
     "descend",
     "descend_many",
     "fit_logistic",
     "fit_logistic_many",
     "fit_softmax",
     "fit_softmax_many",
+    "minibatches",
 ]
+
+
+def annealed_rate(t, eta0, T):
+    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
+
+    Numbers or arrays that broadcast (one rate per run); ``T = inf`` gives the constant rate ``eta0``.
+    Introduced in ``04_softmax_regression.ipynb``.
+    """
+    return eta0 / (1 + t / T)
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch's mini-batches: ``rng.permutation(n)`` cut into pieces of ``batch_size``, the last one kept.
+
+    Returns a list of int arrays, each ``(<= batch_size,)``, together every index 0..n-1 once; one call
+    draws one permutation from ``rng``. Introduced in ``02_logistic_regression.ipynb``.
+    """
+    order = rng.permutation(n)
+    return [order[start : start + batch_size] for start in range(0, n, batch_size)]
+
 
 #: The settings and their defaults, shared by both models.
 DEFAULTS = {
@@ -284,15 +306,12 @@ def descend_many(
                     penalised = groups(ids)
             if epoch == epochs:
                 break
-            anneal = lr[ids] / (1 + epoch / T[ids])  # T = inf for a constant rate
+            anneal = annealed_rate(epoch, lr[ids], T[ids])  # T = inf for a constant rate
             rate = anneal.astype(dtype).reshape(shape)
             if full_batch:
                 step(rate, grad, penalised)
             else:
-                shuffled = rng.permutation(n)
-                size = s0["batch_size"]
-                for start in range(0, n, size):
-                    batch = shuffled[start : start + size]
+                for batch in minibatches(n, s0["batch_size"], rng):
                     loss, grad, _ = fitted(Xtr[batch], ytr[batch])
                     if not np.all(np.isfinite(loss)):
                         raise diverged(epoch, np.atleast_1d(loss))

@@ -21,6 +21,7 @@ __all__ = [
     "PENALTIES",
     "check_gradient",
     "cross_entropy_hessian",
+    "logistic_curvature",
     "logistic_labels",
     "logistic_loss",
     "logistic_predict",
@@ -95,6 +96,16 @@ def soft_threshold(w: np.ndarray, t) -> np.ndarray:
     body = out[1:]
     out[1:] = np.sign(body) * np.maximum(np.abs(body) - t, 0)
     return out
+
+
+def logistic_curvature(X: np.ndarray) -> float:
+    """The steepest curvature L of the mean logistic loss on ``X (n, d)``: the largest eigenvalue of ``X^T X / (4 n)``.
+
+    The sigmoid's slope is at most 1/4, so no direction of the loss curves more than this; a constant
+    learning rate below ``2 / L`` cannot overshoot. Introduced in ``02_logistic_regression.ipynb``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    return float(np.linalg.eigvalsh(X.T @ X / (4 * len(X)))[-1])
 
 
 def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float = 0.0, penalty: str = "l2"):

@@ -30,7 +30,7 @@ from .kernels import (
 )
 from .solvers import minimize_l1, minimize_lbfgs
 from .splits import Splits
-from .stats import Accuracy
+from .stats import Accuracy, best_on_holdout
 
 __all__ = ["GRID", "TOL", "Solved", "choose_on_holdout", "optimality_residual", "solve", "solve_grid"]
 
@@ -152,4 +152,5 @@ def solve_grid(
 
 def choose_on_holdout(solutions: Sequence[Solved]) -> Solved:
     """The solution with the best hold-out accuracy (ties: the larger lambda, the simpler model)."""
-    return max(sorted(solutions, key=lambda s: -s.lam), key=lambda s: s.holdout.correct)
+    lam = best_on_holdout([s.lam for s in solutions], [s.holdout.correct for s in solutions])
+    return next(s for s in solutions if s.lam == lam)

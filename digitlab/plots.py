@@ -13,6 +13,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .stats import confusion_matrix
+
 __all__ = [
     "COLORS",
     "DPI",
@@ -199,8 +201,7 @@ def plot_confusion(y_true, y_pred, n_classes: int = 10, ax=None, title: str | No
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 6.5))
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    counts = confusion_matrix(y_true, y_pred, n_classes)
     mistakes = np.where(np.eye(n_classes, dtype=bool), np.nan, counts)
     top = max(np.nanmax(mistakes), 1)
     image = ax.imshow(mistakes, cmap="Reds", vmin=0, vmax=top)

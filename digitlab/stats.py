@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Z95", "Accuracy", "SeedSpread", "accuracy", "wilson"]
+__all__ = ["Z95", "Accuracy", "SeedSpread", "accuracy", "best_on_holdout", "confusion_matrix", "wilson"]
 
 Z95 = 1.959963984540054  # the two-sided 95% point of the standard normal
 
@@ -70,6 +70,26 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> Accuracy:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"labels {y_true.shape} and predictions {y_pred.shape} differ in shape")
     return Accuracy(int(np.sum(y_true == y_pred)), len(y_true))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """``C (k, k)``, ``C[i, j]`` the number of images of true label i predicted as j; ``y_true``, ``y_pred (n,)``.
+
+    Introduced in ``04_softmax_regression.ipynb``.
+    """
+    C = np.zeros((k, k), dtype=np.int64)
+    np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return C
+
+
+def best_on_holdout(lams: Sequence[float], holdout_acc: Sequence[float]) -> float:
+    """The lambda of the best hold-out accuracy; of equals, the larger lambda (the simpler model).
+
+    ``lams``, ``holdout_acc`` : shape (k,), in any order. The one tie rule of the project.
+    Introduced in ``03_regularization.ipynb``.
+    """
+    lams, holdout_acc = np.asarray(lams, dtype=np.float64), np.asarray(holdout_acc)
+    return float(lams[holdout_acc == holdout_acc.max()].max())
 
 
 @dataclass(frozen=True)

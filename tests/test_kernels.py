@@ -154,3 +154,11 @@ def test_scores_far_below_the_top_do_not_make_subnormal_floats():
     assert np.isfinite(loss) and loss > 50  # the image of class 1 costs about 200 / 4
     tiny = np.finfo(np.float32).tiny
     assert not np.any((np.abs(grad) > 0) & (np.abs(grad) < tiny))
+
+
+def test_logistic_curvature_bounds_the_hessian_of_the_mean_loss():
+    X, y, _ = random_problem(40, 6, 2, seed=3)
+    L = dl.logistic_curvature(X)
+    assert np.isclose(L, np.linalg.eigvalsh(X.T @ X)[-1] / (4 * len(X)))
+    hessian = gradient_differences(lambda v: dl.logistic_loss(v, X, y)[1], np.zeros(6))
+    assert np.isclose(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1], L, rtol=1e-4)  # reached at w = 0
