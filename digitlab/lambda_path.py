@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .kernels import logistic_labels, logistic_scores_loss, penalty_term, softmax_labels, softmax_scores_loss
-from .solvers import NEWTON_TOL, blas_on_one_thread, minimize_l1, minimize_lbfgs
+from .solvers import NEWTON_TOL, blas_on_one_thread, minimize_l1, minimize_lbfgs, watch_rows
 from .splits import Splits, digit_pair, seed_splits
 from .stats import Accuracy
 
@@ -262,16 +262,7 @@ def _solve(task, penalty: str, lam: float, w0: np.ndarray | None, tol: float | N
     core = softmax_scores_loss if task == ALL_DIGITS else logistic_scores_loss
     rows, X = _pixels_seen(task)
     y = splits.train.y
-    on_rows = None
-    if watch is not None:
-
-        def on_rows(part):
-            if part is None:
-                return watch(None)
-            w = np.zeros(shape)
-            w[rows] = part
-            watch(w)
-
+    on_rows = watch_rows(watch, rows, np.zeros(shape))
     with blas_on_one_thread():
         if penalty == "l2":
             solved, iterations = minimize_lbfgs(core, "l2", lam, X, y, w0[rows], tol, on_rows)

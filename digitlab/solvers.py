@@ -47,6 +47,7 @@ __all__ = [
     "minimize_lbfgs",
     "scipy_blas_on_one_thread",
     "screened_lbfgs_l1",
+    "watch_rows",
 ]
 
 
@@ -204,7 +205,7 @@ def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.nda
     while True:
         keep = np.flatnonzero(active)
         part = X if active.all() else np.asfortranarray(X[:, keep])
-        solved, nit = minimize_lbfgs(core, "l1", lam, part, y, w[keep], tol, _on_rows(watch, keep, w0))
+        solved, nit = minimize_lbfgs(core, "l1", lam, part, y, w[keep], tol, watch_rows(watch, keep, w0))
         w = np.zeros_like(w0)
         w[keep] = solved
         iterations += nit
@@ -214,7 +215,7 @@ def screened_lbfgs_l1(core, lam: float, X: np.ndarray, y: np.ndarray, w0: np.nda
         active |= broken
 
 
-def _on_rows(watch, keep: np.ndarray, like: np.ndarray):
+def watch_rows(watch, keep: np.ndarray, like: np.ndarray):
     """``watch`` for a solve on the rows ``keep`` of weights shaped like ``like`` (the rest held at 0)."""
     if watch is None:
         return None
