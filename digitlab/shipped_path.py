@@ -50,9 +50,9 @@ FILE = Path(__file__).with_name("ten_digit_path.npz")
 PENALTIES = ("l2", "l1")
 NUMBERS = PathStore.FIELDS
 SHAPE = (len(SLIDER_LAMS), 785, 10)
-CHECK_POSITION = int(np.flatnonzero(SLIDER_LAMS == 1e-3)[0])  # the position recomputed at load: lambda 1e-3
+CHECK_POSITION = int(np.flatnonzero(np.isclose(SLIDER_LAMS, 1e-3))[0])  # the position recomputed at load: lambda 1e-3
 EXACT = ("train_acc", "holdout_acc", "test_acc", "test_correct", "zero_count")  # ... must match these exactly
-OBJECTIVE_RTOL = 1e-7  # ... and the objective to this, relative (float32 weights: about 1e-9 found)
+OBJECTIVE_RTOL = 1e-6  # ... and the objective to this, relative: float32 sums differ by ~1e-7 across NumPy versions
 
 
 COUNTED = ("test_correct", "test_total")  # not in the file: counted from test_acc and the test set's size
@@ -80,13 +80,18 @@ def matches(stored: Solution) -> bool:
     return all(getattr(now, field) == getattr(stored, field) for field in EXACT)
 
 
+def on_the_grid(lams: np.ndarray) -> bool:
+    """``lams`` are the slider's 51 positions, to rounding: NumPy versions differ in the last bit of ``10.0 ** x``."""
+    return lams.shape == SLIDER_LAMS.shape and bool(np.allclose(lams, SLIDER_LAMS, rtol=1e-13, atol=0))
+
+
 @functools.lru_cache(maxsize=2)
 def load(file: Path = FILE) -> dict | None:
     """``{penalty: [Solution at each of SLIDER_LAMS]}`` from ``file``; None when it is missing, unreadable,
     not of the expected shape, made for another key, or when a position recomputed now differs (``matches``)."""
     try:
         with np.load(file, allow_pickle=False) as saved:
-            if str(saved["key"]) != path_key() or not np.array_equal(saved["lams"], SLIDER_LAMS):
+            if str(saved["key"]) != path_key() or not on_the_grid(saved["lams"]):
                 return None
             paths = {}
             for penalty in PENALTIES:

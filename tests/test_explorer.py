@@ -480,12 +480,12 @@ BIAS_GRADIENT = 1e-4
 
 
 def test_the_shipped_file_holds_the_grid_and_the_weights_as_made():
-    from digitlab.shipped_path import FILE, load, path_key
+    from digitlab.shipped_path import FILE, load, on_the_grid, path_key
 
     assert FILE.is_file() and FILE.stat().st_size < 5e6
     with np.load(FILE, allow_pickle=False) as saved:
         assert str(saved["key"]) == path_key()
-        assert np.array_equal(saved["lams"], SLIDER_LAMS)
+        assert on_the_grid(saved["lams"])
         for penalty in ("l2", "l1"):
             assert saved[f"{penalty}_w"].shape == (51, 785, 10) and saved[f"{penalty}_w"].dtype == np.float32
     assert load() is not None, f"{FILE.name}: its stored numbers do not match what this code computes"
@@ -494,7 +494,7 @@ def test_the_shipped_file_holds_the_grid_and_the_weights_as_made():
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_the_shipped_numbers_belong_to_the_shipped_weights(penalty):
     from digitlab.lambda_path import describe
-    from digitlab.shipped_path import load
+    from digitlab.shipped_path import OBJECTIVE_RTOL, load
 
     for s in load()[penalty]:
         now = describe("all", penalty, s.lam, s.w)
@@ -504,7 +504,7 @@ def test_the_shipped_numbers_belong_to_the_shipped_weights(penalty):
             s.unseen_count,
             s.near_zero_count,
         ), s.lam
-        assert now.objective == pytest.approx(s.objective, rel=1e-7), s.lam
+        assert now.objective == pytest.approx(s.objective, rel=OBJECTIVE_RTOL), s.lam
         assert now.norm == pytest.approx(s.norm, rel=1e-6), s.lam  # stored from the float64 weights
 
 
@@ -542,7 +542,7 @@ def _scale_objective(arrays):
     from digitlab.shipped_path import CHECK_POSITION
 
     arrays["l1_objective"] = arrays["l1_objective"].copy()
-    arrays["l1_objective"][CHECK_POSITION] *= 1 + 1e-6
+    arrays["l1_objective"][CHECK_POSITION] *= 1 + 1e-5  # ten times what float32 sums may differ by
 
 
 def test_a_shipped_file_for_another_objective_is_rejected(tmp_path):
@@ -551,7 +551,7 @@ def test_a_shipped_file_for_another_objective_is_rejected(tmp_path):
     assert load(_copy(tmp_path)) is not None
     assert load(_copy(tmp_path, _scale_objective, "objective.npz")) is None
     assert load(_copy(tmp_path, lambda a: a.update(l2_w=a["l2_w"][:, :, :9]), "shape.npz")) is None
-    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-12)), "lams.npz")) is None
+    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-9)), "lams.npz")) is None
 
 
 def test_a_damaged_shipped_file_is_ignored_not_a_crash(tmp_path):
@@ -597,12 +597,13 @@ def test_the_path_command_fails_when_it_writes_no_file(tmp_path, monkeypatch, ca
 @pytest.mark.parametrize(("penalty", "position"), [("l2", 0), ("l1", 10)])
 def test_a_shipped_position_solved_again_agrees(penalty, position):
     from digitlab.lambda_path import GAP
-    from digitlab.shipped_path import load
+    from digitlab.shipped_path import OBJECTIVE_RTOL, load
 
     shipped = load()[penalty][position]
     best = fit_for_lambda("all", penalty, shipped.lam, warm_start=shipped.w, tol=1e-12)
     assert (shipped.objective - best.objective) / best.objective <= GAP
-    assert shipped.objective >= best.objective - 1e-9  # nothing below the optimum: the numbers are honest
+    # nothing below the optimum (the numbers are honest), up to float32 sums of another NumPy version
+    assert shipped.objective >= best.objective * (1 - OBJECTIVE_RTOL)
     assert abs(shipped.test_acc - best.test_acc) <= 0.001
 
 
