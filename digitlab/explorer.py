@@ -78,7 +78,9 @@ REFINE_AFTER = 0.4  # seconds: a solve still running after this shows its iterat
 REFINE_EVERY = 0.5  # seconds between two refining updates
 CURVE_EVERY = 0.5  # seconds: the curve is redrawn at most this often while the path fills in
 AHEAD_IDLE = 600.0  # seconds: no path is computed ahead this long after the last move (a page left open)
-COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as digitlab.plots.COLORS
+COLORS = {"train": "#0072B2", "hold-out": "#D55E00", "test": "#007A5E"}  # as digitlab.plots.STYLES
+DASHES = {"train": "", "hold-out": "9 5", "test": "9 4 2 4"}  # accessibility: colour never alone (as plots.STYLES)
+SETTLE = 0.6  # accessibility: seconds an answer stays before the live region announces it (once per rest)
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -201,7 +203,10 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
 
     ``curve`` is any solved points of one path (the curve fills in as the path is solved).
     """
-    parts = [f'<svg class="lambda-curve" width="{width}" height="{height}" data-lam="{lam:.3e}" font-size="15">']
+    parts = [  # accessibility: the viewBox lets the curve shrink with the page (reflow at 320 CSS px)
+        f'<svg class="lambda-curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'data-lam="{lam:.3e}" font-size="15">'
+    ]
     left, right, top, bottom = 52, width - 24, 34, height - 58
 
     def x(v):
@@ -227,13 +232,18 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
     lx = np.log10([s.lam for s in curve])
     for j, name in enumerate(COLORS):
         points = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(lx, accs[:, j]))
-        parts.append(f'<polyline fill="none" stroke="{COLORS[name]}" stroke-width="3" points="{points}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{COLORS[name]}" stroke-width="3" stroke-dasharray="{DASHES[name]}" '
+            f'points="{points}"/>'
+        )
         if len(curve) < 12:
             parts += [
                 f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{COLORS[name]}"/>' for a, b in zip(lx, accs[:, j])
             ]
         parts.append(
-            f'<text x="{left + 10 + 95 * j}" y="{height - 2}" fill="{COLORS[name]}" font-weight="bold">{name}</text>'
+            f'<line x1="{left + 10 + 110 * j}" x2="{left + 40 + 110 * j}" y1="{height - 7}" y2="{height - 7}" '
+            f'stroke="{COLORS[name]}" stroke-width="3" stroke-dasharray="{DASHES[name]}"/>'
+            f'<text x="{left + 44 + 110 * j}" y="{height - 2}" fill="{COLORS[name]}" font-weight="bold">{name}</text>'
         )
     if lam > 0:
         mark = x(np.log10(lam))
@@ -243,7 +253,7 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
         )
     if len(curve) < len(SLIDER_LAMS):
         parts.append(
-            f'<text x="{right}" y="{top - 14}" text-anchor="end" fill="#777">'
+            f'<text x="{right}" y="{top - 14}" text-anchor="end" fill="#595959">'
             f"path: {len(curve)} of {len(SLIDER_LAMS)} positions solved</text>"
         )
     parts.append("</svg>")
@@ -273,7 +283,73 @@ STYLE = """<style>
 .explorer-numbers tr.sub td { font-size: 15px; color: #444; padding-bottom: 6px; white-space: normal; }
 .explorer-status { font-size: 16px; min-height: 1.4em; }
 .explorer-notice { font-size: 16px; color: #a15c00; }
+/* accessibility: a visible focus on every control, and reflow to one column at 320 CSS px / 200% zoom */
+.explorer-root :focus-visible, .explorer-root .noUi-handle:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; }
+.explorer-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+@media (max-width: 900px) {
+  .explorer-root, .explorer-root .widget-hbox { flex-wrap: wrap; max-width: 100%; }
+  .explorer-root .widget-box > *, .explorer-root .widget-hbox > *, .explorer-tiles {
+    width: auto !important; max-width: 100%;
+  }
+  .explorer-root .widget-slider { width: 100% !important; min-width: 0; }
+  .explorer-root .widget-html, .explorer-root .widget-html-content { min-width: 0; max-width: 100%; }
+  .explorer-body { flex-wrap: wrap; }
+  .explorer-answer .explorer-title { flex-wrap: wrap; gap: 4px 16px; }
+  .explorer-lam { font-size: 26px; white-space: nowrap; }
+  .explorer-tiles img, .lambda-curve { max-width: 100%; height: auto; }
+  .explorer-numbers td { white-space: normal; }
+  .explorer-root { min-height: 0; }
+  .jp-RenderedMarkdown code { overflow-wrap: anywhere; }  /* the page's long names wrap instead of scrolling */
+}
 </style>"""
+
+# accessibility: ipywidgets gives the slider's handle no name and speaks its position (the exponent); this
+# script, run once where the live region is drawn, names the handle and makes it speak lambda ("1.0 × 10⁻³"),
+# and makes the live region's element (kept across updates) a polite status region.
+# It runs again with each announcement; the handle is observed once (data-named). No // comments: it is one line.
+ACCESSIBILITY_SCRIPT = """
+const live = this.closest('.widget-html-content') || this.parentElement;
+live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite'); live.setAttribute('aria-atomic', 'true');
+const sup = s => s.replace(/[-0-9]/g, c => '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'['-0123456789'.indexOf(c)]);
+const speak = exponent => {
+  const e = Math.floor(exponent + 1e-9), m = Math.pow(10, exponent - e);
+  return m.toFixed(1) + ' × 10' + sup(String(e));
+};
+const name = handle => {
+  handle.setAttribute('aria-label', 'lambda, the strength of the penalty (log scale)');
+  const now = parseFloat(handle.getAttribute('aria-valuenow'));
+  const text = isNaN(now) ? '' : speak(now);
+  if (text && handle.getAttribute('aria-valuetext') !== text) handle.setAttribute('aria-valuetext', text);
+};
+const watch = root => {
+  const handle = root && root.querySelector('.noUi-handle');
+  if (!handle) return false;
+  name(handle);
+  if (handle.dataset.named) return true;
+  handle.dataset.named = '1';
+  const watched = {attributes: true, attributeFilter: ['aria-valuenow', 'aria-valuetext']};
+  new MutationObserver(() => name(handle)).observe(handle, watched);
+  return true;
+};
+const start = () => watch(live.closest('.explorer-root')) || setTimeout(start, 200);
+start();
+"""
+
+
+def live_html(text: str = "") -> str:
+    """The live region's content: ``text`` and, hidden, the one-off script above (re-run harmlessly)."""
+    script = html.escape(ACCESSIBILITY_SCRIPT.replace("\n", " "), quote=True)
+    return f'<img hidden alt="" src="data:," onerror="{script}"><span>{html.escape(text)}</span>'
+
+
+def announcement(solution: Solution) -> str:
+    """What the live region says when an answer settles: the request and its three accuracies."""
+    lam = f"{solution.lam:.1e}".replace("e-0", " times 10 to the minus ").replace("e+0", " times 10 to the ")
+    return (
+        f"{solution.penalty.upper()}, {_task_text(solution.task)}, lambda {lam}: test accuracy "
+        f"{solution.test_acc:.1%}, hold-out {solution.holdout_acc:.1%}, train {solution.train_acc:.1%}."
+    )
+
 
 LECTURE_STYLE = """<style>
 /* Voila, lecture mode: the explorer first; the cells before it (the notebook's introduction and setup) hidden */
@@ -473,6 +549,8 @@ class Explorer:
         self.curve = widgets.HTML(layout={"width": "390px"})
         self.status = widgets.HTML()
         self.status.add_class("explorer-status")
+        self.live = widgets.HTML(live_html())  # accessibility: the polite live region (see ACCESSIBILITY_SCRIPT)
+        self.live.add_class("explorer-live")
         self.notice = widgets.HTML(f'<span class="explorer-notice">{html.escape(notice)}</span>' if notice else "")
         self.style = widgets.HTML(STYLE + (LECTURE_STYLE if self.lecture else ""))
         self.runner = LatestWins(self._answer, self._show_error, self._next_ahead if ahead else None)
@@ -494,6 +572,7 @@ class Explorer:
                 widgets.HBox([self.answer, self.curve]),
                 self.status,
                 self.notice,
+                self.live,
             ]
         )
         box.explorer = self
@@ -576,6 +655,19 @@ class Explorer:
         self.status.value = ""
         self._shown = (task, penalty, lam)
         self._draw_curve(force=True)
+        self._announce_later(solution)
+
+    def _announce_later(self, solution: Solution) -> None:
+        """Accessibility: say the answer in the live region once it has stayed ``SETTLE`` seconds (not per step)."""
+        shown = self._shown
+
+        def announce():
+            if not self._closing and self._shown == shown and not self.runner.superseded():
+                self.live.value = live_html(announcement(solution))
+
+        timer = threading.Timer(SETTLE, announce)
+        timer.daemon = True
+        timer.start()
 
     def _draw_curve(self, force: bool = False) -> None:
         if self._shown is None:

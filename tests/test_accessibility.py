@@ -243,7 +243,7 @@ def test_explorer_in_voila_passes_axe_speaks_lambda_and_announces_by_keyboard(br
 
         # keyboard alone: Tab to the slider, three steps right; the region speaks once, for where it rests
         announced = []
-        page.expose_function("heard", announced.append)
+        page.expose_function("heard", lambda text: announced.append(text))
         page.evaluate(
             """() => { const region = document.querySelector('[aria-live=polite]');
                 new MutationObserver(() => { const t = region.textContent.trim(); if (t) window.heard(t); })
