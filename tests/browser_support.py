@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +39,13 @@ requires_browser = [
         importlib.util.find_spec("playwright") is None, reason="playwright is not installed (test extra)"
     ),
 ]
+
+
+def browser_test(test):
+    """Mark one test as driving a page: skipped, with the reason, without Chromium or Playwright."""
+    for mark in requires_browser:
+        test = mark(test)
+    return test
 
 
 def free_port() -> int:
@@ -125,3 +134,14 @@ def voila(notebook: Path, cwd: Path, *options: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         stop(server)
+
+
+def notebooks_fully_attached(notebooks, folder: Path, monkeypatch) -> None:
+    """Copy ``notebooks`` into ``folder`` (JupyterLab may save what it opens) and switch JupyterLab's windowing
+    off there, so every cell is attached to the page (off-screen math typeset, off-screen outputs checked)."""
+    for path in notebooks:
+        shutil.copy(path, folder / path.name)
+    settings = folder / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(folder / "settings"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from browser_support import jupyterlab, requires_browser, voila
+from browser_support import browser_test, jupyterlab, notebooks_fully_attached, voila
 
 from digitlab import figure_text, plots
 
@@ -153,22 +152,11 @@ REACH = """() => Math.max(...[...document.querySelectorAll('.explorer-root *')]
 OWN_CONTENT = [f"{PANEL} .jp-OutputArea-output", f"{PANEL} .jp-RenderedMarkdown"]
 
 
-def browser_test(test):
-    for mark in requires_browser:
-        test = mark(test)
-    return test
-
-
 @browser_test
 def test_notebooks_own_content_passes_axe_in_jupyterlab(browser, tmp_path, monkeypatch):
     from accessibility_support import describe, run_axe
 
-    for path in NOTEBOOKS:
-        shutil.copy(path, tmp_path / path.name)  # JupyterLab may save what it opens: work on copies
-    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "settings"))
+    notebooks_fully_attached(NOTEBOOKS, tmp_path, monkeypatch)
     failures, alts = [], {}
     with jupyterlab(tmp_path) as url:
         for path in NOTEBOOKS:

@@ -7,13 +7,12 @@ page (windowing off, so off-screen math is typeset too), waits for MathJax and l
 
 import json
 import re
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from browser_support import jupyterlab, requires_browser
+from browser_support import jupyterlab, notebooks_fully_attached, requires_browser
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
@@ -61,12 +60,7 @@ def needs_browser(test):
 
 @needs_browser
 def test_notebooks_show_no_mathjax_error_in_jupyterlab(browser, tmp_path, monkeypatch):
-    for path in NOTEBOOKS:
-        shutil.copy(path, tmp_path / path.name)  # JupyterLab may save what it opens: work on copies
-    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "settings"))
+    notebooks_fully_attached(NOTEBOOKS, tmp_path, monkeypatch)
     problems, rendered = [], {}
     with jupyterlab(tmp_path) as url:
         for path in NOTEBOOKS:

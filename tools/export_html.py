@@ -97,7 +97,8 @@ def export(notebook: Path, out: Path) -> Path:
     """
     exporter = HTMLExporter(template_name="lab", theme="light")
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    style = f'<style type="text/css">\n/* code: {CODE_STYLE} (accessible-pygments) */\n{code_css()}\n{PAGE_CSS}</style>\n'
+    css = f"/* code: {CODE_STYLE} (accessible-pygments) */\n{code_css()}\n{PAGE_CSS}"
+    style = f'<style type="text/css">\n{css}</style>\n'
     body = body.replace("</head>", style + "</head>", 1)
     body = re.sub(r'href="(\d\d_\w+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
     problems = outline_problems(body)
