@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import os
-import struct
 import threading
 import time
 import traceback
 import warnings
-import zlib
 from base64 import b64encode
 
 import numpy as np
@@ -58,6 +57,7 @@ from .lambda_path import (
 )
 from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
+from .palette import COLORS, LABELS, weight_colors, weight_limit
 from .solvers import blas_on_one_thread
 
 __all__ = [
@@ -78,7 +78,6 @@ REFINE_AFTER = 0.4  # seconds: a solve still running after this shows its iterat
 REFINE_EVERY = 0.5  # seconds between two refining updates
 CURVE_EVERY = 0.5  # seconds: the curve is redrawn at most this often while the path fills in
 AHEAD_IDLE = 600.0  # seconds: no path is computed ahead this long after the last move (a page left open)
-COLORS = {"train": "#1f77b4", "hold-out": "#ff7f0e", "test": "#2ca02c"}  # as digitlab.plots.COLORS
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -90,34 +89,20 @@ SHIPPED_MISSING = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _palette() -> np.ndarray:
-    """RdBu_r as 256 RGB rows: blue for negative weights, white at zero, red for positive."""
-    import matplotlib
-
-    return (matplotlib.colormaps["RdBu_r"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    """An RGB image ``(h, w, 3)`` uint8 as PNG bytes (zlib straight from NumPy: well under a millisecond)."""
-    h, w, _ = rgb.shape
-    raw = np.hstack([np.zeros((h, 1), np.uint8), rgb.reshape(h, 3 * w)]).tobytes()  # filter byte 0 a row
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
-
-
 def tile_png(weights: np.ndarray, vmax: float) -> bytes:
-    """784 weights as a 28 x 28 PNG on the diverging scale ``[-vmax, vmax]``, zero white."""
+    """784 weights as a 28 x 28 PNG on the diverging scale ``[-vmax, vmax]``, zero white (Pillow, palette mode)."""
+    from PIL import Image
+
     index = np.clip(np.round((np.asarray(weights).reshape(28, 28) / vmax + 1) * 127.5), 0, 255).astype(np.uint8)
-    return _png(_palette()[index])
+    image = Image.frombytes("P", (28, 28), index.tobytes())
+    image.putpalette(weight_colors().tobytes())
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def _gradient() -> str:
-    stops = _palette()[np.linspace(0, 255, 9).round().astype(int)]
+    stops = weight_colors()[np.linspace(0, 255, 9).round().astype(int)]
     return ", ".join(f"rgb({r},{g},{b})" for r, g, b in stops)
 
 
@@ -139,8 +124,8 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     ``state`` is "final" (the optimum at this lambda) or "refining" (an iterate, replaced when done).
     """
     task, w = solution.task, solution.w
+    vmax = weight_limit(np.asarray(w).T)  # w.T: (785,) or (k, 785), bias first
     tiles = np.asarray(w).reshape(len(w), -1)[1:].T  # (k, 784)
-    vmax = float(np.abs(tiles).max()) or 1.0
     if task == ALL_DIGITS:
         captions = [f"digit {d}" for d in range(10)]
         key = "red: pixels that raise the digit's score, blue: pixels that lower it"
@@ -225,15 +210,13 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
         f'<text x="{(left + right) / 2:.1f}" y="{bottom + 40}" text-anchor="middle">&lambda; (log scale)</text>'
     )
     lx = np.log10([s.lam for s in curve])
-    for j, name in enumerate(COLORS):
+    for j, (split, colour) in enumerate(COLORS.items()):
         points = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(lx, accs[:, j]))
-        parts.append(f'<polyline fill="none" stroke="{COLORS[name]}" stroke-width="3" points="{points}"/>')
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="3" points="{points}"/>')
         if len(curve) < 12:
-            parts += [
-                f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{COLORS[name]}"/>' for a, b in zip(lx, accs[:, j])
-            ]
+            parts += [f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{colour}"/>' for a, b in zip(lx, accs[:, j])]
         parts.append(
-            f'<text x="{left + 10 + 95 * j}" y="{height - 2}" fill="{COLORS[name]}" font-weight="bold">{name}</text>'
+            f'<text x="{left + 10 + 95 * j}" y="{height - 2}" fill="{colour}" font-weight="bold">{LABELS[split]}</text>'
         )
     if lam > 0:
         mark = x(np.log10(lam))

@@ -13,6 +13,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .palette import COLORS, LABELS, WEIGHT_CMAP, weight_limit
 from .stats import confusion_matrix
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
     "weight_row",
 ]
 
-#: One colour per split, used by every curve.
-COLORS = {"train": "#1f77b4", "holdout": "#ff7f0e", "test": "#2ca02c"}
-LABELS = {"train": "train", "holdout": "hold-out", "test": "test"}
 DPI = 110  # legible on a wall at 1280 x 720; PNGs stay small
 FONT_SIZE = 13
 
@@ -71,11 +69,6 @@ def _axes(ax):
     return plt.subplots()[1] if ax is None else ax
 
 
-def weight_limit(weights: np.ndarray) -> float:
-    """The colour limit shared by a row of weight images: the largest |weight| (bias left out)."""
-    return float(np.max(np.abs(np.asarray(weights)[..., 1:]))) or 1.0
-
-
 def plot_weights(w: np.ndarray, ax=None, vmax: float | None = None, title: str | None = None, colorbar: bool = False):
     """One weight vector ``(785,)`` (bias first) as a 28 x 28 image, diverging colours centred at 0.
 
@@ -85,7 +78,7 @@ def plot_weights(w: np.ndarray, ax=None, vmax: float | None = None, title: str |
     """
     ax = _axes(ax)
     vmax = weight_limit(w) if vmax is None else vmax
-    image = ax.imshow(np.asarray(w)[1:].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    image = ax.imshow(np.asarray(w)[1:].reshape(28, 28), cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
