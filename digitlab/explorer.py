@@ -55,9 +55,9 @@ from .lambda_path import (
     lambda_curve,
     task_splits,
 )
+from .palette import COLORS, LABELS, weight_colors, weight_limit
 from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
-from .palette import COLORS, LABELS, weight_colors, weight_limit
 from .solvers import blas_on_one_thread
 
 __all__ = [
@@ -214,7 +214,8 @@ def curve_svg(curve: list[Solution], lam: float, width: int = 380, height: int =
         points = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(lx, accs[:, j]))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="3" points="{points}"/>')
         if len(curve) < 12:
-            parts += [f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{colour}"/>' for a, b in zip(lx, accs[:, j])]
+            dots = zip(lx, accs[:, j])
+            parts += [f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3" fill="{colour}"/>' for a, b in dots]
         parts.append(
             f'<text x="{left + 10 + 95 * j}" y="{height - 2}" fill="{colour}" font-weight="bold">{LABELS[split]}</text>'
         )
