@@ -49,7 +49,7 @@ from browser_support import ARGS, CHROMIUM, voila  # noqa: E402
 
 from digitlab.lambda_path import ALL_DIGITS, LAM_MAX, SLIDER_LAMS, SLIDER_STEP, PathCache, fit_for_lambda  # noqa: E402
 from digitlab.shipped_path import FILE, load  # noqa: E402
-from digitlab.solvers import blas_on_one_thread  # noqa: E402
+from digitlab.threads import blas_on_one_thread  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "05_lambda_explorer.ipynb"
 START = int(np.argmin(np.abs(SLIDER_LAMS - 1e-3)))  # the explorer opens at lambda 1e-3

@@ -24,7 +24,7 @@ import numpy as np
 
 from digitlab.explorer import ALL_DIGITS, PathCache, answer_html, fit_for_lambda, task_splits
 from digitlab.kernels import logistic_loss, softmax_loss
-from digitlab.solvers import blas_on_one_thread
+from digitlab.threads import blas_on_one_thread
 
 
 def main() -> None:

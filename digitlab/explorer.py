@@ -58,7 +58,7 @@ from .lambda_path import (
 from .palette import COLORS, LABELS, weight_colors, weight_limit
 from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
-from .solvers import blas_on_one_thread
+from .threads import blas_on_one_thread
 
 __all__ = [
     "ALL_DIGITS",

@@ -38,9 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from .kernels import logistic_labels, logistic_scores_loss, penalty_term, softmax_labels, softmax_scores_loss
-from .solvers import NEWTON_TOL, blas_on_one_thread, minimize_l1, minimize_lbfgs, watch_rows
+from .solvers import NEWTON_TOL, minimize_l1, minimize_lbfgs, watch_rows
 from .splits import Splits, digit_pair, seed_splits
 from .stats import Accuracy
+from .threads import blas_on_one_thread
 
 __all__ = [
     "ALL_DIGITS",
