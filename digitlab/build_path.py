@@ -3,7 +3,7 @@
 Each of the explorer's 51 slider positions is solved for ten digits, lambda = 1
 down to 1e-5, each from the previous ones, then polished (solved again from
 there to ``POLISH_TOL``). Every position solved is kept in a work folder
-(``PathStore``s named by ``shipped_path.path_key`` and ``lambda_path.store_key``,
+(``PathStore``s named by ``shipped_path.path_key`` and ``path_store.store_key``,
 so a resumed build never mixes positions solved under other data or other code)
 until ``write`` puts both penalties in ``shipped_path.FILE``. The explorer reads
 the file with ``digitlab.shipped_path`` and never imports this module.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .lambda_path import ALL_DIGITS, SLIDER_LAMS, PathCache, PathStore, Solution, fit_for_lambda, store_key
+from .lambda_path import ALL_DIGITS, SLIDER_LAMS, PathCache, Solution, fit_for_lambda
+from .path_store import PathStore, store_key
 from .shipped_path import COUNTED, FILE, NUMBERS, PENALTIES, SHAPE, path_key
 
 __all__ = ["POLISH_TOL", "build", "complete", "write"]

@@ -47,15 +47,15 @@ from .lambda_path import (
     Abandoned,
     PathCache,
     Solution,
-    _key,
     check_task,
-    default_store,
     describe,
     fit_for_lambda,
+    lam_key,
     lambda_curve,
     task_splits,
 )
 from .palette import COLORS, LABELS, weight_colors, weight_limit
+from .path_store import default_store
 from .shipped_path import FILE as SHIPPED_FILE
 from .shipped_path import seed as seed_shipped_path
 from .threads import blas_on_one_thread
@@ -400,7 +400,7 @@ class Explorer:
     moves are answered on a worker thread where the last value wins, and the
     path ahead is computed there while nobody moves (``ahead=False``: not) and
     kept on disk for the next session (``store``: a ``PathStore``, None for
-    none; by default ``$DIGITLAB_CACHE``, see ``lambda_path.default_store``).
+    none; by default ``$DIGITLAB_CACHE``, see ``path_store.default_store``).
     ``shipped`` (default True) seeds the cache with the shipped ten-digit path
     (``shipped_path``), when it was made for this data (otherwise it warns, on the page too). ``lecture`` (default:
     running under Voila) puts the explorer first on the page and hides the
@@ -568,8 +568,8 @@ class Explorer:
         if not force and now - self._curve_drawn < CURVE_EVERY:
             return
         task, penalty, lam = self._shown
-        grid = {_key(g) for g in SLIDER_LAMS} | {_key(g) for g in CURVE_LAMS}
-        points = [s for s in self.cache.solved(task, penalty) if _key(s.lam) in grid]
+        grid = {lam_key(g) for g in SLIDER_LAMS} | {lam_key(g) for g in CURVE_LAMS}
+        points = [s for s in self.cache.solved(task, penalty) if lam_key(s.lam) in grid]
         self.curve.value = curve_svg(points, lam)
         self._curve_drawn = now
 

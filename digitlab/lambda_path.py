@@ -14,11 +14,8 @@ is called with the weights after every solver iteration and may raise
 closed), or show them as an answer still being refined. ``SLIDER_LAMS`` are the
 explorer's slider positions, 0.1 decade apart: the path worth computing ahead.
 
-``PathStore`` keeps solutions on disk across sessions (one small ``.npz`` each),
-in a folder named by the data's pins and the solving code's version
-(``store_key``), so a path computed once, in a rehearsal say, is there at once
-in the next session: ``$DIGITLAB_CACHE`` (default ``~/.cache/digitlab``), or
-``DIGITLAB_CACHE=off`` for none.
+``PathCache`` takes a store (``path_store.PathStore``) to keep solutions on disk
+across sessions; ``path_store`` holds the disk cache and its checks.
 
 No widgets here: ``digitlab.explorer`` (the page) imports this module, never the reverse.
 """
@@ -28,12 +25,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import numbers
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -48,7 +42,6 @@ __all__ = [
     "Abandoned",
     "CURVE_LAMS",
     "PathCache",
-    "PathStore",
     "SLIDER_LAMS",
     "Solution",
     "fit_for_lambda",
@@ -211,7 +204,8 @@ def _pixels_seen(task) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.asfortranarray(X[:, rows])
 
 
-def _shape(task) -> tuple:
+def solution_shape(task) -> tuple:
+    """The weights' shape for a task: ``(785,)`` for a digit pair, ``(785, 10)`` for all ten digits."""
     d = task_splits(task).train.X.shape[1]
     return (d, 10) if task == ALL_DIGITS else (d,)
 
@@ -249,14 +243,14 @@ def fit_for_lambda(task, penalty: str, lam: float, warm_start: np.ndarray | None
     Introduced in ``05_lambda_explorer.ipynb``.
     """
     task, penalty, lam, tol = check_task(task), check_penalty(penalty), check_lam(lam), check_tol(tol)
-    w0 = None if warm_start is None else check_warm_start(warm_start, _shape(task))
+    w0 = None if warm_start is None else check_warm_start(warm_start, solution_shape(task))
     return _solve(task, penalty, lam, w0, tol)
 
 
 def _solve(task, penalty: str, lam: float, w0: np.ndarray | None, tol: float | None = None, watch=None) -> Solution:
     """``fit_for_lambda`` on arguments already checked; ``watch(w)`` sees each iterate (full shape)."""
     splits = task_splits(task)
-    shape = _shape(task)
+    shape = solution_shape(task)
     w0 = np.zeros(shape) if w0 is None else w0
     newton_tol = NEWTON_TOL if tol is None else tol
     tol = default_tol(task, penalty, lam) if tol is None else tol
@@ -310,7 +304,7 @@ def describe(task, penalty: str, lam: float, w: np.ndarray, iterations: int = 0)
     )
 
 
-def _key(lam: float) -> int:
+def lam_key(lam: float) -> int:
     """One key per lambda, equal for two floats a billionth of a decade apart (a slider's 10**x and ours)."""
     return -(10**12) if lam == 0 else round(float(np.log10(lam)) * 1e9)
 
@@ -325,97 +319,6 @@ def pins_digest():
     return digest
 
 
-@functools.lru_cache(maxsize=1)
-def store_key() -> str:
-    """The data's SHA-256 pins and the solving code's version (its source, NumPy's and SciPy's), as 16 hex digits."""
-    import scipy
-
-    digest = pins_digest()
-    here = Path(__file__).resolve().parent
-    for module in ("lambda_path.py", "solvers.py", "kernels.py", "splits.py", "data.py", "idx.py"):
-        digest.update((here / module).read_bytes())
-    digest.update(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
-    return digest.hexdigest()[:16]
-
-
-def cache_root() -> Path | None:
-    """``$DIGITLAB_CACHE``, else ``$XDG_CACHE_HOME/digitlab``, else ``~/.cache/digitlab``; None when it is "off"."""
-    root = os.environ.get("DIGITLAB_CACHE", "")
-    if root.lower() in ("off", "0", "none", "no"):
-        return None
-    if not root:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digitlab"
-    return Path(root)
-
-
-def default_store():
-    """The ``PathStore`` under ``cache_root()`` (default ``~/.cache/digitlab``), or None when it is "off"."""
-    root = cache_root()
-    if root is None:
-        return None
-    folder = root / "explorer" / store_key()
-    _prune(folder.parent, keep=folder.name)
-    return PathStore(folder)
-
-
-STORE_DAYS = 30  # a store folder (an older version of the code or data) unused this long is removed
-
-
-def _prune(parent: Path, keep: str) -> None:
-    """Remove store folders other than ``keep`` untouched for ``STORE_DAYS``: the disk cache stays bounded."""
-    import shutil
-    import time
-
-    try:
-        for folder in parent.iterdir():
-            if folder.name != keep and folder.is_dir() and time.time() - folder.stat().st_mtime > STORE_DAYS * 86400:
-                shutil.rmtree(folder, ignore_errors=True)
-    except OSError:
-        pass
-
-
-class PathStore:
-    """Solutions on disk, one ``.npz`` each (weights and numbers; no pickles), in one folder per ``store_key``.
-
-    A file that cannot be read, or does not hold what it should, is ignored (solved again and replaced);
-    a folder that cannot be written leaves the explorer without a disk cache, never without an answer.
-    """
-
-    FIELDS = ("train_acc", "holdout_acc", "test_acc", "norm", "zero_count", "unseen_count", "near_zero_count")
-    FIELDS += ("size", "objective", "iterations", "test_correct", "test_total")
-
-    def __init__(self, folder):
-        self.folder = Path(folder)
-
-    def _file(self, task, penalty: str, lam: float) -> Path:
-        name = ALL_DIGITS if task == ALL_DIGITS else f"{task[0]}-{task[1]}"
-        return self.folder / f"{name}_{penalty}_{_key(lam)}.npz"
-
-    def load(self, task, penalty: str, lam: float) -> Solution | None:
-        path = self._file(task, penalty, lam)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                w = np.array(saved["w"], dtype=np.float64)
-                numbers_ = {field: saved[field].item() for field in self.FIELDS}
-        except (OSError, KeyError, ValueError, EOFError):
-            return None
-        if w.shape != _shape(task) or not np.all(np.isfinite(w)):
-            return None
-        return Solution(task, penalty, float(lam), w, **numbers_)
-
-    def save(self, solution: Solution) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self._file(solution.task, solution.penalty, solution.lam)
-            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp", delete=False) as out:
-                np.savez(out, w=solution.w, **{field: getattr(solution, field) for field in self.FIELDS})
-            os.replace(out.name, path)
-        except OSError:
-            pass
-
-
 class PathCache:
     """Solutions per (task, penalty); a new lambda starts from where the solved path points.
 
@@ -423,12 +326,12 @@ class PathCache:
     two nearest solutions (in log lambda) when both lie within half a decade:
     a slider step of 0.1 decade then starts the solver close to its answer.
     At most ``max_solutions`` are kept in memory; the least recently used go
-    first. With a ``store`` (a ``PathStore``), a solution missing from memory
+    first. With a ``store`` (a ``path_store.PathStore``), a solution missing from memory
     is looked for on disk first, and every solution solved is written there.
     Safe to use from several threads.
     """
 
-    def __init__(self, max_solutions: int = 400, store: PathStore | None = None):
+    def __init__(self, max_solutions: int = 400, store=None):
         if not isinstance(max_solutions, int) or max_solutions < 2:
             raise ValueError(f"max_solutions={max_solutions!r} must be a whole number >= 2")
         self.max_solutions = max_solutions
@@ -443,7 +346,7 @@ class PathCache:
     def get(self, task, penalty: str, lam: float, disk: bool = True) -> Solution | None:
         """The solution kept for this lambda (in memory, or on disk unless ``disk=False``), or None."""
         task = check_task(task)
-        key = (task, penalty, _key(lam))
+        key = (task, penalty, lam_key(lam))
         with self._lock:
             solution = self._pinned.get(key)
             if solution is not None:
@@ -469,7 +372,7 @@ class PathCache:
     def keep(self, solution: Solution) -> None:
         """Keep a solution solved elsewhere (the shipped path, say) in memory, never dropped (not counted
         in ``max_solutions``)."""
-        key = (check_task(solution.task), solution.penalty, _key(solution.lam))
+        key = (check_task(solution.task), solution.penalty, lam_key(solution.lam))
         with self._lock:
             self._pinned[key] = solution
 
@@ -489,7 +392,7 @@ class PathCache:
         with self._lock:
             start = self._start({s.lam: s for s in self._path(task, penalty)}, penalty, lam)
         solution = _solve(task, penalty, lam, start, watch=watch)
-        self._keep((task, penalty, _key(lam)), solution)
+        self._keep((task, penalty, lam_key(lam)), solution)
         if self.store is not None:
             self.store.save(solution)
         return solution

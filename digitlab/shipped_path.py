@@ -9,7 +9,9 @@ explorer shows, about 1.6 MB. The explorer calls ``seed(cache)`` to put them in
 its ``PathCache``, so a switch to ten digits and every ten-digit slider move is
 a look-up.
 
-The file carries its key (``path_key``): the data's SHA-256 pins, the lambda
+The file is pinned by its SHA-256 (``SHA256``): other bytes are refused, so
+weights changed at any position are never served. It carries its key
+(``path_key``): the data's SHA-256 pins, the lambda
 grid and the accuracy asked of every answer (``GAP``: objective within 1e-4,
 relative, of the optimum). The key cannot see the objective itself (the splits,
 the scaling, the penalty's definition, mean or summed loss), so ``load`` also
@@ -19,34 +21,29 @@ be read, the file is ignored (``load`` returns None, ``seed`` False) and the
 explorer solves ten digits live; it says so on the page.
 
 Made by ``python -m digitlab path`` (``digitlab.build_path``).
-``tests/test_explorer.py`` keeps the file honest: the key, the optimality
-conditions at every position, and a position solved again.
+``tests/test_explorer.py`` keeps the file honest: the pin, the key, the
+optimality conditions at every position, and a position solved again.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .lambda_path import (
-    ALL_DIGITS,
-    GAP,
-    SLIDER_LAMS,
-    PathCache,
-    PathStore,
-    Solution,
-    describe,
-    pins_digest,
-    task_splits,
-)
+from .lambda_path import ALL_DIGITS, GAP, SLIDER_LAMS, PathCache, Solution, describe, pins_digest, task_splits
+from .path_store import PathStore
 
-__all__ = ["CHECK_POSITION", "FILE", "PENALTIES", "load", "path_key", "seed"]
+__all__ = ["CHECK_POSITION", "FILE", "PENALTIES", "SHA256", "load", "path_key", "seed"]
 
 FILE = Path(__file__).with_name("ten_digit_path.npz")
+# FILE's pin: a file of other bytes is refused (tests/test_explorer.py keeps it current)
+SHA256 = "498c75d102eb6f1cf58c997ba31a747c1b2b600876bf769dd33f6eaa331b7566"
 PENALTIES = ("l2", "l1")
 NUMBERS = PathStore.FIELDS
 SHAPE = (len(SLIDER_LAMS), 785, 10)
@@ -86,11 +83,15 @@ def on_the_grid(lams: np.ndarray) -> bool:
 
 
 @functools.lru_cache(maxsize=2)
-def load(file: Path = FILE) -> dict | None:
+def load(file: Path = FILE, sha256: str | None = SHA256) -> dict | None:
     """``{penalty: [Solution at each of SLIDER_LAMS]}`` from ``file``; None when it is missing, unreadable,
-    not of the expected shape, made for another key, or when a position recomputed now differs (``matches``)."""
+    not the bytes pinned by ``sha256`` (None: no pin, for a file just built), not of the expected shape, made
+    for another key, or when a position recomputed now differs (``matches``)."""
     try:
-        with np.load(file, allow_pickle=False) as saved:
+        raw = Path(file).read_bytes()
+        if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+            return None
+        with np.load(io.BytesIO(raw), allow_pickle=False) as saved:
             if str(saved["key"]) != path_key() or not on_the_grid(saved["lams"]):
                 return None
             paths = {}
@@ -114,9 +115,9 @@ def load(file: Path = FILE) -> dict | None:
     return paths
 
 
-def seed(cache: PathCache, file: Path = FILE) -> bool:
+def seed(cache: PathCache, file: Path = FILE, sha256: str | None = SHA256) -> bool:
     """Put the shipped path into ``cache`` (memory only); False when there is none fit for this data and code."""
-    paths = load(file)
+    paths = load(file, sha256)
     if paths is None:
         return False
     for path in paths.values():

@@ -400,46 +400,6 @@ def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
     assert np.all(white > 0.95)
 
 
-def test_paths_are_kept_on_disk_for_the_next_session(tmp_path):
-    from digitlab.lambda_path import PathStore, default_store, store_key
-
-    store = default_store()
-    assert store.folder == tmp_path / "cache" / "explorer" / store_key()  # keyed by the pins and the code
-    solved = PathCache(store=store).solve((2, 3), "l1", 1e-2)
-    later = PathCache(store=default_store())  # the next session
-    kept = later.get((2, 3), "l1", 1e-2)
-    assert kept is not None and np.array_equal(kept.w, solved.w) and kept.zero_count == solved.zero_count
-    assert kept.objective == solved.objective and kept.test_acc == solved.test_acc
-    next(store.folder.glob("*.npz")).write_bytes(b"not a file of weights")  # damaged: ignored, solved again
-    assert PathCache(store=PathStore(store.folder)).get((2, 3), "l1", 1e-2) is None
-    assert PathCache(store=default_store()).solve((2, 3), "l1", 1e-2).objective == solved.objective
-
-
-def test_the_disk_cache_can_be_turned_off(monkeypatch):
-    from digitlab.lambda_path import default_store
-
-    monkeypatch.setenv("DIGITLAB_CACHE", "off")
-    assert default_store() is None
-    explorer = Explorer(ahead=False)
-    assert explorer.cache.store is None
-    explorer.close()
-
-
-def test_store_folders_of_older_versions_are_removed_after_a_month(tmp_path):
-    import os
-    import time
-
-    from digitlab.lambda_path import STORE_DAYS, default_store
-
-    old, recent = tmp_path / "cache" / "explorer" / "0123456789abcdef", tmp_path / "cache" / "explorer" / "fedcba"
-    for folder in (old, recent):
-        folder.mkdir(parents=True)
-    month_ago = time.time() - (STORE_DAYS + 1) * 86400
-    os.utime(old, (month_ago, month_ago))
-    store = default_store()
-    assert not old.exists() and recent.exists() and store.folder.parent == old.parent
-
-
 # -- the shipped ten-digit path --------------------------------------------------------------------
 
 
@@ -549,10 +509,10 @@ def _scale_objective(arrays):
 def test_a_shipped_file_for_another_objective_is_rejected(tmp_path):
     from digitlab.shipped_path import load
 
-    assert load(_copy(tmp_path)) is not None
-    assert load(_copy(tmp_path, _scale_objective, "objective.npz")) is None
-    assert load(_copy(tmp_path, lambda a: a.update(l2_w=a["l2_w"][:, :, :9]), "shape.npz")) is None
-    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-9)), "lams.npz")) is None
+    assert load(_copy(tmp_path), sha256=None) is not None
+    assert load(_copy(tmp_path, _scale_objective, "objective.npz"), sha256=None) is None
+    assert load(_copy(tmp_path, lambda a: a.update(l2_w=a["l2_w"][:, :, :9]), "shape.npz"), sha256=None) is None
+    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-9)), "lams.npz"), sha256=None) is None
 
 
 def test_a_damaged_shipped_file_is_ignored_not_a_crash(tmp_path):
@@ -560,8 +520,8 @@ def test_a_damaged_shipped_file_is_ignored_not_a_crash(tmp_path):
 
     half = tmp_path / "half.npz"
     half.write_bytes(FILE.read_bytes()[: FILE.stat().st_size // 2])
-    assert load(half) is None
-    assert load(tmp_path / "missing.npz") is None
+    assert load(half, sha256=None) is None
+    assert load(tmp_path / "missing.npz", sha256=None) is None
 
 
 def test_the_path_file_is_written_whole_with_its_suffix(tmp_path):
@@ -570,7 +530,7 @@ def test_the_path_file_is_written_whole_with_its_suffix(tmp_path):
 
     file = write(load(), tmp_path / "out")
     assert file == tmp_path / "out.npz" and [p.name for p in tmp_path.iterdir()] == ["out.npz"]
-    assert load(file) is not None
+    assert load(file, sha256=None) is not None
 
 
 def test_the_explorer_says_when_the_shipped_path_is_not_used(monkeypatch):
