@@ -63,8 +63,9 @@ def _path(args) -> int:
     import hashlib
     from pathlib import Path
 
-    from . import build_path, shipped_path
-    from .path_store import cache_root
+    from .explorer import build as build_path
+    from .explorer import shipped as shipped_path
+    from .explorer.store import cache_root
 
     work = Path(args.work) if args.work else (cache_root() or Path.home() / ".cache" / "digitlab") / "path-build"
     penalties = ("l2", "l1") if args.penalty == "both" else (args.penalty,)
@@ -79,7 +80,7 @@ def _path(args) -> int:
     pin = hashlib.sha256(file.read_bytes()).hexdigest()
     print(f"wrote {file} ({file.stat().st_size / 1e6:.1f} MB, key {shipped_path.path_key()})")
     if pin != shipped_path.SHA256:
-        print(f"its SHA-256 is {pin}: put it in digitlab/shipped_path.py (SHA256) for the explorer to use the file")
+        print(f"its SHA-256 is {pin}: put it in digitlab/explorer/shipped.py (SHA256) for the explorer to use the file")
     return 0
 
 

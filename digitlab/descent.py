@@ -49,13 +49,14 @@ __all__ = [
 ]
 
 
-def annealed_rate(t, eta0, T):
-    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
+def annealed_rate(epoch, eta0, T):
+    """The report's learning-rate schedule ``eta0 / (1 + epoch / T)`` at ``epoch`` (from 0).
 
-    Numbers or arrays that broadcast (one rate per run); ``T = inf`` gives the constant rate ``eta0``.
+    ``eta0`` is the setting ``lr``; the value returned is the rate of that epoch. Numbers or arrays that
+    broadcast (one rate per run); ``T = inf`` gives the constant rate ``eta0``.
     Introduced in ``04_softmax_regression.ipynb``.
     """
-    return eta0 / (1 + t / T)
+    return eta0 / (1 + epoch / T)
 
 
 def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -73,7 +74,7 @@ DEFAULTS = {
     "lr": 0.15,  # learning rate (eta0 when annealed), on the MEAN loss
     "epochs": 40,  # passes over the training set
     "batch_size": 100,  # None: full batch; else mini-batches of this size, reshuffled every epoch
-    "schedule": "constant",  # "constant" or "anneal": lr / (1 + t / T)
+    "schedule": "constant",  # "constant" or "anneal": lr / (1 + epoch / T)
     "T": 3.0,  # annealing time constant, in epochs
     "penalty": "l2",  # "l2" or "l1"
     "l1_step": "subgradient",  # L1 only: "subgradient" (lam * sign w) or "proximal" (soft-thresholding)

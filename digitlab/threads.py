@@ -1,14 +1,13 @@
 """The BLAS thread policy, in one place: every BLAS pool on one thread around a solve or a descent.
 
-NumPy's OpenBLAS and the one SciPy ships are two pools; two pools of two
-threads fight over two cores and run about 20 times slower, and NumPy's pool
-alone on two threads is at best 1.2-1.5 times faster on an idle machine but
-1.5-20 times slower as soon as anything else wants a core (a Voila server, a
-browser, a second notebook). So descent (``descent``), the solvers
-(``optimum``) and the explorer all run inside ``blas_on_one_thread()``.
-OpenBLAS takes a new thread count only from the main thread: a worker thread
-relies on the main thread holding the block (the explorer holds it while it
-lives). Measurements: ``docs/architecture.md``.
+NumPy's OpenBLAS and the one SciPy ships are two pools; on a laptop's two
+cores a second thread costs more than it gives as soon as anything else runs
+(a Voila server, a browser, a second notebook), and two pools of two threads
+fight each other (the measurements: ``docs/architecture.md``). So descent
+(``descent``), the solve pipeline (``optimum``) and the explorer run inside
+``blas_on_one_thread()``. OpenBLAS takes a new thread count only from the main
+thread: a worker thread relies on the main thread holding the block (the
+explorer holds it while it lives).
 """
 
 from __future__ import annotations

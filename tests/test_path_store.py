@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digitlab import path_store
-from digitlab.lambda_path import PathCache, fit_for_lambda
-from digitlab.path_store import MARKER, STORE_DAYS, PathStore, default_store, prune, store_key
+from digitlab.explorer import store as path_store
+from digitlab.explorer.path import PathCache, solve_for_lambda
+from digitlab.explorer.store import MARKER, STORE_DAYS, PathStore, default_store, prune, store_key
 
 TASK, PENALTY, LAM = (2, 3), "l1", 1e-2
 OLD = time.time() - (STORE_DAYS + 1) * 86400
@@ -31,7 +31,7 @@ def cache_root(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def solution():
-    return fit_for_lambda(TASK, PENALTY, LAM)
+    return solve_for_lambda(TASK, PENALTY, LAM)
 
 
 @pytest.fixture(scope="module")
@@ -339,19 +339,19 @@ def test_a_save_never_overwrites_a_foreign_marker(solution):
 
 
 def test_the_shipped_file_pin_is_current():
-    from digitlab.shipped_path import FILE, SHA256
+    from digitlab.explorer.shipped import FILE, SHA256
 
     assert hashlib.sha256(FILE.read_bytes()).hexdigest() == SHA256, (
-        f"{FILE.name} changed: put its SHA-256 in digitlab/shipped_path.py (SHA256) once it is checked"
+        f"{FILE.name} changed: put its SHA-256 in digitlab/explorer/shipped.py (SHA256) once it is checked"
     )
 
 
 def test_a_shipped_file_changed_away_from_the_checked_position_is_refused(tmp_path):
-    from digitlab.shipped_path import CHECK_POSITION, FILE, load
+    from digitlab.explorer.shipped import FILE, RECOMPUTED_POSITION, load
 
     with np.load(FILE, allow_pickle=False) as saved:
         arrays = dict(saved)
-    position = (CHECK_POSITION + 7) % arrays["l2_w"].shape[0]
+    position = (RECOMPUTED_POSITION + 7) % arrays["l2_w"].shape[0]
     arrays["l2_w"] = arrays["l2_w"].copy()
     arrays["l2_w"][position, 300, 4] += 5.0  # a weight no recomputation at load looks at
     changed = tmp_path / "changed.npz"

@@ -43,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .lambda_path import ALL_DIGITS, Solution, lam_key, pins_digest, solution_shape
+from ..optimum import ALL_DIGITS, Solution, solution_shape
+from .path import lam_key, pins_digest
 
 __all__ = ["MARKER", "STORE_DAYS", "PathStore", "cache_root", "default_store", "prune", "store_key"]
 
@@ -60,6 +61,9 @@ TEMP_PREFIX, TEMP_SUFFIX = ".entry-", ".tmp"  # a temporary file of ``save``
 TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{1,32}" + re.escape(TEMP_SUFFIX))
 ENTRY_MAX_BYTES = 1 << 20  # a ten-digit entry is about 63 KB; anything far larger is not one of ours
 WEIGHT_DTYPES = ("<f8", "<f4")
+#: The modules whose source decides a solution (``store_key`` hashes them), relative to the package.
+SOLVING_CODE = ("explorer/path.py", "explorer/store.py", "optimum.py", "solvers.py", "kernels.py", "splits.py")
+SOLVING_CODE += ("data.py", "idx.py")
 
 
 def cache_root() -> Path | None:
@@ -78,9 +82,9 @@ def store_key() -> str:
     import scipy
 
     digest = pins_digest()
-    here = Path(__file__).resolve().parent
-    for module in ("lambda_path.py", "path_store.py", "solvers.py", "kernels.py", "splits.py", "data.py", "idx.py"):
-        digest.update((here / module).read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for module in SOLVING_CODE:
+        digest.update((package / module).read_bytes())
     digest.update(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
     return digest.hexdigest()[:16]
 
@@ -204,9 +208,10 @@ class PathStore:
     """
 
     INTS = ("zero_count", "unseen_count", "near_zero_count", "size", "iterations", "test_correct", "test_total")
+    INTS += ("holdout_correct", "holdout_total")
     FLOATS = ("train_acc", "holdout_acc", "test_acc", "norm", "objective")
     FIELDS = ("train_acc", "holdout_acc", "test_acc", "norm", "zero_count", "unseen_count", "near_zero_count")
-    FIELDS += ("size", "objective", "iterations", "test_correct", "test_total")
+    FIELDS += ("size", "objective", "iterations", "test_correct", "test_total", "holdout_correct", "holdout_total")
 
     def __init__(self, folder):
         self.folder = Path(folder)
@@ -260,8 +265,11 @@ class PathStore:
             and numbers["test_total"] > 0
             and numbers["test_correct"] <= numbers["test_total"]
             and numbers["test_acc"] == numbers["test_correct"] / numbers["test_total"]
+            and numbers["holdout_total"] > 0
+            and numbers["holdout_correct"] <= numbers["holdout_total"]
+            and numbers["holdout_acc"] == numbers["holdout_correct"] / numbers["holdout_total"]
         )
-        in_range = all(0 <= numbers[f] <= 1 for f in ("train_acc", "holdout_acc")) and numbers["norm"] >= 0
+        in_range = 0 <= numbers["train_acc"] <= 1 and numbers["norm"] >= 0
         if not (counts_add_up and in_range):
             return None
         return Solution(task, penalty, float(lam), w, **numbers)
