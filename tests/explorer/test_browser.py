@@ -11,7 +11,7 @@ from browser_support import jupyterlab, requires_browser, run_all_cells, voila
 
 from digitlab.explorer import solve_for_lambda
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_lambda_explorer.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_lambda_explorer.ipynb"
 
 pytestmark = requires_browser
 
