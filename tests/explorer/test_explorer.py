@@ -548,10 +548,10 @@ def test_the_explorer_says_when_the_shipped_path_is_not_used(monkeypatch):
 
 def test_the_path_command_fails_when_it_writes_no_file(tmp_path, monkeypatch, capsys):
     from digitlab.__main__ import main
-    from digitlab.explorer import build as build_path
+    from digitlab.explorer import build
 
-    monkeypatch.setattr(build_path, "build", lambda penalty, work, progress: [])
-    monkeypatch.setattr(build_path, "complete", lambda penalty, work: False)
+    monkeypatch.setattr(build, "build", lambda penalty, work, progress: [])
+    monkeypatch.setattr(build, "complete", lambda penalty, work: False)
     assert main(["path", "--penalty", "l2", "--work", str(tmp_path)]) == 1
     assert "no file written" in capsys.readouterr().out
 
