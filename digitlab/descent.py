@@ -136,8 +136,6 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
     splits : Splits
     s : dict
         Checked settings (see ``DEFAULTS``).
-
-    Introduced in ``02_logistic_regression.ipynb``.
     """
     (X, y), *others = [(d.X.astype(s["dtype"]), d.y) for d in splits]
     n, rng = len(y), np.random.default_rng(s["seed"])
