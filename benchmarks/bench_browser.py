@@ -16,7 +16,7 @@ iterate still being refined) is in the DOM. Printed per task and penalty: median
 
 and beside each, the solver-only latency: the same requests, in the same order, solved in this process by
 ``PathCache.solve`` from the previous answer (no page, no path computed ahead; a switch is a cold
-``fit_for_lambda``). Then the time from opening the page to a working explorer (the first answer on the
+``solve_for_lambda``). Then the time from opening the page to a working explorer (the first answer on the
 page, then one slider step answered). Each session has its own Voila server (a closed page's kernel goes
 with it), and by default an empty disk cache (``--cache DIR`` to keep one across runs). Finally
 (``--check``, on by default) every final answer the page showed is checked against the optimum: its
@@ -24,7 +24,7 @@ objective (``data-objective``) against a solve run far past the explorer's toler
 from the neighbouring slider position, never from the answer judged), as a relative gap, which must stay
 under 1e-4.
 
-The page answers ten digits from the path shipped with the package (``digitlab.shipped_path``), when its
+The page answers ten digits from the path shipped with the package (``digitlab.explorer.shipped``), when its
 key matches the data; the solver-only column never uses it, so it shows what a solve alone costs.
 
 Run: ``.venv/bin/python benchmarks/bench_browser.py [--steps 12] [--drags 4] [--think 1.0] [--no-check]``.
@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_support import ARGS, CHROMIUM, voila  # noqa: E402
 
-from digitlab.lambda_path import ALL_DIGITS, LAM_MAX, SLIDER_LAMS, SLIDER_STEP, PathCache, fit_for_lambda  # noqa: E402
-from digitlab.shipped_path import FILE, load  # noqa: E402
-from digitlab.solvers import blas_on_one_thread  # noqa: E402
+from digitlab.explorer.path import ALL_DIGITS, LAM_MAX, SLIDER_LAMS, SLIDER_STEP, PathCache, solve_for_lambda  # noqa: E402
+from digitlab.explorer.shipped import FILE, load  # noqa: E402
+from digitlab.threads import blas_on_one_thread  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "05_lambda_explorer.ipynb"
 START = int(np.argmin(np.abs(SLIDER_LAMS - 1e-3)))  # the explorer opens at lambda 1e-3
@@ -180,7 +180,7 @@ def solver_only(task, penalty: str, start: float, requests) -> list[float]:
 def cold_solver_ms(task, penalty, lam) -> float:
     with blas_on_one_thread():
         started = time.perf_counter()
-        fit_for_lambda(task, penalty, lam)
+        solve_for_lambda(task, penalty, lam)
         return 1e3 * (time.perf_counter() - started)
 
 
@@ -198,7 +198,7 @@ def gaps(answers) -> dict:
                 start = shipped[penalty][int(np.argmin(np.abs(np.log10(SLIDER_LAMS / other))))].w
             else:
                 start = cache.solve(task, penalty, other).w
-            best = fit_for_lambda(task, penalty, lam, warm_start=start, tol=1e-12).objective
+            best = solve_for_lambda(task, penalty, lam, warm_start=start, tol=1e-12).objective
             gap = (objective - best) / best
             if gap > worst.get((task, penalty), -np.inf):
                 worst[task, penalty], where[task, penalty] = gap, lam
@@ -320,7 +320,7 @@ def report(args, rows, switches, answers, opened) -> None:
                 )
     print(
         "\ntask switches, first time in the session (ms): page first answer (may be refining) / final; "
-        "solver-only = a cold fit_for_lambda"
+        "solver-only = a cold solve_for_lambda"
     )
     print(f"{'where':10} {'task':15} {'pen':3} {'lambda':>8} | {'first':>6} {'final':>6} | {'solver':>6}")
     for where, task, penalty, lam, first, final in switches:

@@ -1,6 +1,6 @@
 """Benchmark: the lambda slider moved across its whole range, per task and penalty.
 
-Each move asks ``PathCache.solve`` (warm-started ``fit_for_lambda``) for the
+Each move asks ``PathCache.solve`` (warm-started ``solve_for_lambda``) for the
 next slider position, 1 down to 1e-5 in the slider's steps of 0.1 decade, and
 draws what the page draws (``answer_html``: weight PNGs and numbers). Solver
 only, no page and no path computed ahead: ``bench_browser.py`` measures the page. The baseline is a cold
@@ -22,9 +22,9 @@ import time
 
 import numpy as np
 
-from digitlab.explorer import ALL_DIGITS, PathCache, answer_html, fit_for_lambda, task_splits
+from digitlab.explorer import ALL_DIGITS, PathCache, answer_html, solve_for_lambda, task_splits
 from digitlab.kernels import logistic_loss, softmax_loss
-from digitlab.solvers import blas_on_one_thread
+from digitlab.threads import blas_on_one_thread
 
 
 def main() -> None:
@@ -55,9 +55,9 @@ def run(lams, stride: int) -> None:
                 warm_ms.append(1e3 * (time.perf_counter() - start))
                 if i % stride == 0:
                     start = time.perf_counter()
-                    fit_for_lambda(task, penalty, float(lam))
+                    solve_for_lambda(task, penalty, float(lam))
                     cold_ms.append(1e3 * (time.perf_counter() - start))
-                    optimum = fit_for_lambda(task, penalty, float(lam), tol=1e-12)
+                    optimum = solve_for_lambda(task, penalty, float(lam), tol=1e-12)
                     best, got = (loss(s.w, X, y, lam=lam, penalty=penalty)[0] for s in (optimum, solution))
                     gap.append((got - best) / best)
                     dacc.append(abs(optimum.test_acc - solution.test_acc))

@@ -2,14 +2,14 @@
 
 Prints four tables:
 
-1. fuzzing: generated IDX files tried by the property tests (``tests/test_idx_fuzz.py`` with
+1. fuzzing: generated IDX files tried by the property tests (``tests/data/test_idx_fuzz.py`` with
    ``DIGITLAB_FUZZ=N``), passing and failing;
 2. memory: peak resident memory of a child process (under a 1 GiB address-space limit) reading a real
    MNIST file, a 4 MiB gzip bomb (4 GiB of zeros behind a real header; one member, and 4096 members),
    loading MNIST with the bomb in place of a file, and fetching from an endless mirror;
 3. fetch: each fault of ``tests/hostile.py`` on the first mirror, what the attempt reported, and the
    file then fetched from the next, good mirror;
-4. bad calls: every call of ``tests/test_bad_calls.py``'s table, and how it was refused.
+4. bad calls: every call of ``tests/ground/test_bad_calls.py``'s table, and how it was refused.
 
 Run: ``python benchmarks/probe_hardening.py [--fuzz 3200]`` (``--fuzz 0`` skips the fuzzing).
 """
@@ -40,13 +40,13 @@ IMAGES, LABELS = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 
 
 def fuzzing(examples: int) -> None:
-    print(f"\n1. fuzzing: {examples} fresh examples per property (tests/test_idx_fuzz.py)")
+    print(f"\n1. fuzzing: {examples} fresh examples per property (tests/data/test_idx_fuzz.py)")
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            "tests/test_idx_fuzz.py",
+            "tests/data/test_idx_fuzz.py",
             "-q",
             "-o",
             "addopts=",
@@ -60,7 +60,7 @@ def fuzzing(examples: int) -> None:
         env={**os.environ, "DIGITLAB_FUZZ": str(examples)},
     )
     tried = failed = 0
-    for block in re.split(r"\n(?=tests/test_idx_fuzz\.py::)", done.stdout)[1:]:
+    for block in re.split(r"\n(?=tests/data/test_idx_fuzz\.py::)", done.stdout)[1:]:
         test = block.split("::", 1)[1].split(":", 1)[0]
         passing, failing = (int(n) for n in re.search(r"(\d+) passing, (\d+) failing", block).groups())
         tried, failed = tried + passing + failing, failed + failing
@@ -165,6 +165,7 @@ def fetch_matrix(folder: Path) -> None:
 
 
 def bad_calls() -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "ground"))
     import test_bad_calls
 
     from digitlab import descent
@@ -172,7 +173,7 @@ def bad_calls() -> None:
     def trap(*args, **kwargs):
         raise AssertionError("training started")
 
-    descent.descend = trap
+    descent.descend_many = trap
     outcomes = {"refused as the table says": 0, "wrong exception": 0, "message lacks words": 0, "not refused": 0}
     for name, call, exception, words in test_bad_calls.BAD_CALLS:
         try:

@@ -1,11 +1,22 @@
 """digitlab: logistic and softmax regression on MNIST, for teaching.
 
-The package holds what the numbered notebooks reuse, in the order data flows:
-``idx`` and ``data`` (files -> arrays), ``splits`` (the report's protocol),
-``kernels`` (losses and gradients), ``descent`` (the training loop and its
-``Fit``), ``plots`` and ``explorer`` (figures and the lambda slider). It
-favours clarity over cleverness; every public function says which notebook
-introduces it.
+The package holds what the numbered notebooks reuse, in wings that import
+downward only (``docs/architecture.md`` draws them):
+
+- ground floor: ``validate`` (every argument check), ``stats`` (accuracies,
+  intervals, the hold-out choice), ``progress`` (progress bars), ``threads``
+  (the BLAS thread policy), ``palette`` (colours and limits);
+- data: ``idx`` and ``data`` (files -> arrays), ``fetch`` (downloads),
+  ``splits`` (the report's protocol);
+- models: ``kernels`` (losses and gradients), ``descent`` (the training loop,
+  readable, and the fast engine held equal to it; ``Fit``), ``solvers``
+  (L-BFGS-B and Newton steps), ``optimum`` (the one solve pipeline);
+- pictures: ``plots``;
+- on top: ``explorer`` (the lambda slider), ``checks`` (feedback on
+  coursework), ``reproduce`` (the report's experiments and the results file).
+
+It favours clarity over cleverness. The names below are the public face the
+notebooks use; the functions a notebook introduces say which one.
 """
 
 from .data import MNIST, MNISTFileError, load_mnist

@@ -60,22 +60,26 @@ def main(argv: list[str] | None = None) -> int:
 
 def _path(args) -> int:
     """Solve the requested paths; write the file once both penalties are solved at every position."""
+    import hashlib
     from pathlib import Path
 
-    from . import build_path, shipped_path
-    from .lambda_path import cache_root
+    from .explorer import build, shipped
+    from .explorer.store import cache_root
 
     work = Path(args.work) if args.work else (cache_root() or Path.home() / ".cache" / "digitlab") / "path-build"
     penalties = ("l2", "l1") if args.penalty == "both" else (args.penalty,)
-    paths = {p: build_path.build(p, work, progress=lambda line: print(line, flush=True)) for p in penalties}
+    paths = {p: build.build(p, work, progress=lambda line: print(line, flush=True)) for p in penalties}
     others = [p for p in ("l2", "l1") if p not in penalties]
     for penalty in others:
-        if not build_path.complete(penalty, work):
+        if not build.complete(penalty, work):
             print(f"{penalty} is not solved yet: run `python -m digitlab path --penalty {penalty}`; no file written")
             return 1
-        paths[penalty] = build_path.build(penalty, work, progress=lambda line: None)
-    file = build_path.write(paths, Path(args.output) if args.output else shipped_path.FILE)
-    print(f"wrote {file} ({file.stat().st_size / 1e6:.1f} MB, key {shipped_path.path_key()})")
+        paths[penalty] = build.build(penalty, work, progress=lambda line: None)
+    file = build.write(paths, Path(args.output) if args.output else shipped.FILE)
+    pin = hashlib.sha256(file.read_bytes()).hexdigest()
+    print(f"wrote {file} ({file.stat().st_size / 1e6:.1f} MB, key {shipped.path_key()})")
+    if pin != shipped.SHA256:
+        print(f"its SHA-256 is {pin}: put it in digitlab/explorer/shipped.py (SHA256) for the explorer to use the file")
     return 0
 
 

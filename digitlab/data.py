@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import validate
-from .idx import GzipDataError, IDXError, _read_stream
+from .idx import GzipDataError, IDXError, read_stream
 
 __all__ = [
     "MNIST",
@@ -132,7 +132,7 @@ def _problem_of_stream(
     key = None if remember is None else (name, remember)
     hasher = None if key in _verified else hashlib.sha256()
     try:
-        array = _read_stream(file, path, max_bytes=SIZES[name], hasher=hasher, size=size)
+        array = read_stream(file, path, max_bytes=SIZES[name], hasher=hasher, size=size)
     except GzipDataError as exc:
         return None, f"damaged, not readable gzip ({str(exc).removeprefix(f'{path}: ')})"
     except IDXError as exc:

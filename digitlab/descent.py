@@ -1,24 +1,18 @@
 """Gradient descent for the kernels: full batch or mini-batch, with early stopping.
 
-``fit_logistic`` and ``fit_softmax`` run the same loop (``descend``) on a
-model's loss core. Each epoch is one pass over the training set; the learning
-rate is constant or annealed as ``eta0 / (1 + t / T)`` (t the epoch, from 0).
-Every ``eval_every`` epochs the loop records the cross-entropy (without the
-penalty) and the accuracy on train, hold-out and test; with full batches the
-training numbers come from the forward pass the gradient needs anyway. Early
-stopping watches the hold-out accuracy, as the report does: it stops after
-``patience`` evaluations in a row below the best so far and keeps the best
-weights (the latest of equals).
-Training runs in float32 (same accuracies as float64, about twice as fast) on
-one BLAS thread, and skips the pixels no training image lights (they get no
-gradient from the data). ``descend_many`` (``fit_logistic_many``,
-``fit_softmax_many``) trains several settings side by side, so that one matrix
-product per step serves them all: a lambda sweep or a search over seeds costs
-little more than one run.
-The defaults (mini-batches of 100, learning rate 0.15, 40 epochs) reach
-within one point of the convex optimum's test accuracy on every digit pair
-and on all ten digits; 0.15 stays below 2 / L for the steepest curvature L
-of the mean loss on MNIST (about 12).
+Two loops with one meaning. ``descend`` is the loop to read: one run, one
+model, a few lines per idea (a step, a mini-batch, the learning-rate
+schedule ``eta0 / (1 + epoch / T)``, an evaluation, early stopping).
+``descend_many`` is the fast engine behind ``fit_logistic`` and
+``fit_softmax``: several runs stacked side by side so one matrix product
+serves them all, the pixels no training image lights left out of the
+products, float32, one BLAS thread (``threads``). The tests hold the engine
+equal to the readable loop. Every ``eval_every`` epochs both record the
+cross-entropy (without the penalty) and the accuracy on train, hold-out and
+test; early stopping watches the hold-out accuracy, as the report does: it
+stops after ``patience`` evaluations in a row below the best so far and keeps
+the best weights (the latest of equals). Why these defaults and how fast:
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import validate
 from .kernels import (
@@ -38,7 +31,8 @@ from .kernels import (
     softmax_labels,
     softmax_scores_loss,
 )
-from .splits import Splits
+from .splits import Splits, lit_pixels
+from .threads import blas_on_one_thread
 
 __all__ = [
     "DEFAULTS",
@@ -55,13 +49,14 @@ __all__ = [
 ]
 
 
-def annealed_rate(t, eta0, T):
-    """The report's learning-rate schedule ``eta0 / (1 + t / T)`` at epoch ``t`` (from 0).
+def annealed_rate(epoch, eta0, T):
+    """The report's learning-rate schedule ``eta0 / (1 + epoch / T)`` at ``epoch`` (from 0).
 
-    Numbers or arrays that broadcast (one rate per run); ``T = inf`` gives the constant rate ``eta0``.
+    ``eta0`` is the setting ``lr``; the value returned is the rate of that epoch. Numbers or arrays that
+    broadcast (one rate per run); ``T = inf`` gives the constant rate ``eta0``.
     Introduced in ``04_softmax_regression.ipynb``.
     """
-    return eta0 / (1 + t / T)
+    return eta0 / (1 + epoch / T)
 
 
 def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -79,7 +74,7 @@ DEFAULTS = {
     "lr": 0.15,  # learning rate (eta0 when annealed), on the MEAN loss
     "epochs": 40,  # passes over the training set
     "batch_size": 100,  # None: full batch; else mini-batches of this size, reshuffled every epoch
-    "schedule": "constant",  # "constant" or "anneal": lr / (1 + t / T)
+    "schedule": "constant",  # "constant" or "anneal": lr / (1 + epoch / T)
     "T": 3.0,  # annealing time constant, in epochs
     "penalty": "l2",  # "l2" or "l1"
     "l1_step": "subgradient",  # L1 only: "subgradient" (lam * sign w) or "proximal" (soft-thresholding)
@@ -127,7 +122,7 @@ def _settings(splits: Splits, runs: Sequence[dict], n_classes: int | None = None
 
 
 def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, s: dict) -> Fit:
-    """The descent loop shared by both models, for one run (``descend_many`` with a single start).
+    """Gradient descent for one run, written to be read (``descend_many`` is the fast engine, held equal to it).
 
     Parameters
     ----------
@@ -142,7 +137,51 @@ def descend(core: Callable, labels_of: Callable, w: np.ndarray, splits: Splits, 
     s : dict
         Checked settings (see ``DEFAULTS``).
     """
-    return descend_many(core, labels_of, [w], splits, [s])[0]
+    (X, y), *others = [(d.X.astype(s["dtype"]), d.y) for d in splits]
+    n, rng = len(y), np.random.default_rng(s["seed"])
+    full_batch = s["batch_size"] is None or s["batch_size"] >= n
+    T = s["T"] if s["schedule"] == "anneal" else np.inf  # T = inf: a constant learning rate
+    proximal = s["penalty"] == "l1" and s["l1_step"] == "proximal"
+    history = {key: [] for key in HISTORY_KEYS}
+    best, waited = (-1.0, w, 0), 0  # (hold-out accuracy, weights, epoch), evaluations since the best
+    for epoch in range(s["epochs"] + 1):
+        if epoch % s["eval_every"] == 0 or epoch == s["epochs"]:
+            numbers = [epoch]
+            for X_split, y_split in [(X, y), *others]:
+                loss, _, scores = core(w, X_split, y_split, gradient=False)
+                numbers += [float(loss), float(np.mean(labels_of(scores) == y_split))]
+            if not np.isfinite(numbers[1]):
+                raise _diverged(epoch, numbers[1], s["lr"])
+            for key, value in zip(HISTORY_KEYS, numbers):
+                history[key].append(value)
+            if numbers[4] >= best[0]:
+                best, waited = (numbers[4], w.copy(), epoch), 0
+            else:
+                waited += 1
+                if s["patience"] is not None and waited >= s["patience"]:
+                    break
+        if epoch == s["epochs"]:
+            break
+        rate = np.dtype(s["dtype"]).type(annealed_rate(epoch, s["lr"], T))  # in the training dtype
+        for batch in [slice(None)] if full_batch else minibatches(n, s["batch_size"], rng):
+            loss, grad, _ = core(w, X[batch], y[batch])
+            if not np.isfinite(loss):
+                raise _diverged(epoch, loss, s["lr"])
+            if not proximal:
+                grad = grad + penalty_term(w, s["lam"], s["penalty"])[1]
+            w = w - rate * grad
+            if proximal:
+                w = soft_threshold(w, rate * s["lam"])
+    kept, kept_epoch = best[1:] if s["patience"] is not None else (w, epoch)
+    history = {key: np.asarray(values) for key, values in history.items()}
+    return Fit(w=np.asarray(kept, dtype=np.float64), history=history, best_epoch=int(kept_epoch), settings=s)
+
+
+def _diverged(epoch: int, loss, lr: float) -> DivergedError:
+    return DivergedError(
+        f"gradient descent diverged at epoch {epoch} (loss {loss}) with learning rate lr={lr:g}; "
+        f"try a smaller one, e.g. lr={lr / 10:g}"
+    )
 
 
 #: Settings that runs trained side by side must share (mini-batches: also the batch size and the seed,
@@ -202,9 +241,9 @@ def descend_many(
     # A pixel that no training image lights gets no gradient from the data (only from the penalty), so the
     # training products leave it out: W's rows are held with the lit pixels first (the bias row leading),
     # the training images keep only those columns, and the hold-out and test images are reordered to match.
-    lit = Xtr.any(axis=0)
-    order = np.r_[np.flatnonzero(lit), np.flatnonzero(~lit)]
-    m = int(lit.sum())
+    lit = lit_pixels(Xtr)
+    order = np.r_[lit, np.setdiff1d(np.arange(Xtr.shape[1]), lit)]
+    m = len(lit)
     if m < len(order):
         Xtr = np.ascontiguousarray(Xtr[:, order[:m]])
         others = [(np.ascontiguousarray(X[:, order]), y) for X, y in others]
@@ -242,11 +281,7 @@ def descend_many(
 
     def diverged(epoch: int, losses: np.ndarray) -> DivergedError:
         column = int(np.flatnonzero(~np.isfinite(losses))[0])
-        lr_run = lr[ids[column]]
-        return DivergedError(
-            f"gradient descent diverged at epoch {epoch} (loss {losses[column]}) with learning rate lr={lr_run:g}; "
-            f"try a smaller one, e.g. lr={lr_run / 10:g}"
-        )
+        return _diverged(epoch, losses[column], lr[ids[column]])
 
     def scored(X, y, scores=None, loss=None):
         if scores is None:
@@ -265,10 +300,7 @@ def descend_many(
 
     penalised = groups(ids)
     shape = (1, -1) + (1,) * (W.ndim - 2)  # a per-run number broadcast over the stack
-    # One BLAS thread: measured on this two-core machine, a second thread never made descent faster (at best
-    # 1.2 times on the largest products with the other core idle; the softmax and sigmoid around them run on
-    # one core anyway) and, with anything else running, made it 1.5-2 times slower while using twice the CPU.
-    with threadpool_limits(1, user_api="blas"), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with blas_on_one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs + 1):
             due = epoch % every == 0 or epoch == epochs
             if full_batch:
@@ -361,7 +393,7 @@ def fit_logistic(splits: Splits, **settings) -> Fit:
     """
     (s,) = _settings(splits, [settings])
     w = _start((splits.train.X.shape[1],), s)
-    return descend(logistic_scores_loss, logistic_labels, w, splits, s)
+    return descend_many(logistic_scores_loss, logistic_labels, [w], splits, [s])[0]
 
 
 def fit_softmax(splits: Splits, n_classes: int = 10, **settings) -> Fit:
@@ -385,7 +417,7 @@ def fit_softmax(splits: Splits, n_classes: int = 10, **settings) -> Fit:
     """
     (s,) = _settings(splits, [settings], n_classes)
     W = _start((splits.train.X.shape[1], n_classes), s)
-    return descend(softmax_scores_loss, softmax_labels, W, splits, s)
+    return descend_many(softmax_scores_loss, softmax_labels, [W], splits, [s])[0]
 
 
 def fit_logistic_many(splits: Splits, runs: Sequence[dict], progress=None) -> list[Fit]:

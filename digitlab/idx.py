@@ -32,7 +32,7 @@ try:  # zlib-ng inflates the same streams about twice as fast; plain zlib is the
 except ImportError:  # pragma: no cover - zlib-ng is a dependency, the fallback is for odd platforms
     _zlib = zlib
 
-__all__ = ["IDX_TYPES", "MAX_BYTES", "GzipDataError", "IDXError", "decode_idx", "gunzip", "read_idx"]
+__all__ = ["IDX_TYPES", "MAX_BYTES", "GzipDataError", "IDXError", "decode_idx", "gunzip", "read_idx", "read_stream"]
 
 #: IDX type code -> big-endian NumPy dtype.
 IDX_TYPES = {
@@ -260,7 +260,7 @@ def _decode(
     return array.view(dtype.newbyteorder("="))
 
 
-def _read_stream(file: BinaryIO, path, max_bytes: int | None, hasher=None, size: int | None = None) -> np.ndarray:
+def read_stream(file: BinaryIO, path, max_bytes: int | None, hasher=None, size: int | None = None) -> np.ndarray:
     """Decode an open IDX file, gzipped or raw; ``hasher`` sees the decompressed bytes as they pass.
 
     ``size`` is the file's size when known: a raw file is then checked against
@@ -319,7 +319,7 @@ def read_idx(path: str | Path, max_bytes: int | None = MAX_BYTES) -> np.ndarray:
     try:
         with path.open("rb") as file:
             size = _regular_size(file)
-            return _read_stream(file, path, max_bytes, size=size)
+            return read_stream(file, path, max_bytes, size=size)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
     except IsADirectoryError:

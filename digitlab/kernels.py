@@ -18,7 +18,6 @@ import numpy as np
 from . import validate
 
 __all__ = [
-    "PENALTIES",
     "check_gradient",
     "cross_entropy_hessian",
     "logistic_curvature",
@@ -36,7 +35,6 @@ __all__ = [
     "softmax_scores_loss",
 ]
 
-PENALTIES = ("l1", "l2")
 FLOOR = -80.0  # scores more than 80 below the top one: probabilities under e^-80 count as e^-80
 
 
@@ -73,8 +71,7 @@ def penalty_term(w: np.ndarray, lam: float, penalty: str) -> tuple[float, np.nda
 
     Introduced in ``01_gradient_derivation.ipynb``.
     """
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty {penalty!r} is unknown; use 'l2' or 'l1'")
+    validate.choice("penalty", penalty, validate.PENALTIES)
     grad = np.zeros_like(w)
     if lam == 0:
         return 0.0, grad
@@ -86,15 +83,16 @@ def penalty_term(w: np.ndarray, lam: float, penalty: str) -> tuple[float, np.nda
     return float(lam * np.abs(v).sum()), grad
 
 
-def soft_threshold(w: np.ndarray, t) -> np.ndarray:
-    """The proximal step of ``t * sum |w[1:]|``: ``sign(w) max(|w| - t, 0)`` off the bias row, which is kept.
+def soft_threshold(w: np.ndarray, threshold) -> np.ndarray:
+    """The proximal step of ``threshold * sum |w[1:]|``: ``sign(w) max(|w| - threshold, 0)`` off the bias row.
 
-    ``w (d,)`` or ``(d, k)``; ``t`` a number or an array broadcasting against ``w[1:]`` -> a new array like ``w``.
-    Weights within ``t`` of zero land on exactly zero. Introduced in ``03_regularization.ipynb``.
+    ``w (d,)`` or ``(d, k)``; ``threshold`` a number or an array broadcasting against ``w[1:]`` -> a new array
+    like ``w``, the bias row kept. Weights within ``threshold`` of zero land on exactly zero.
+    Introduced in ``03_regularization.ipynb``.
     """
     out = np.array(w, dtype=np.result_type(w, np.float32), copy=True)
     body = out[1:]
-    out[1:] = np.sign(body) * np.maximum(np.abs(body) - t, 0)
+    out[1:] = np.sign(body) * np.maximum(np.abs(body) - threshold, 0)
     return out
 
 

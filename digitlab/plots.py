@@ -21,6 +21,7 @@ import numpy as np
 from cycler import cycler
 
 from .figure_text import show
+from .palette import COLORS, LABELS, STYLES, WEIGHT_CMAP, weight_limit
 from .stats import confusion_matrix
 
 __all__ = [
@@ -42,18 +43,6 @@ __all__ = [
     "weight_row",
 ]
 
-#: One look per meaning, used by every figure: colour (>= 3:1 on white), line style and marker.
-STYLES = {
-    "train": {"color": "#0072B2", "linestyle": "-", "marker": "o"},  # Okabe-Ito blue
-    "holdout": {"color": "#D55E00", "linestyle": "--", "marker": "s"},  # vermillion
-    "test": {"color": "#007A5E", "linestyle": "-.", "marker": "^"},  # bluish green, darkened to 5.3:1
-    "l2": {"color": "#332288", "linestyle": "-", "marker": "o"},  # indigo
-    "l1": {"color": "#AA3377", "linestyle": "--", "marker": "D"},  # purple
-    "kept": {"color": "#595959", "linestyle": ":", "marker": None},  # grey reference lines
-}
-#: One colour per split (the colour part of ``STYLES``).
-COLORS = {split: STYLES[split]["color"] for split in ("train", "holdout", "test")}
-LABELS = {"train": "train", "holdout": "hold-out", "test": "test", "l1": "L1", "l2": "L2"}
 #: Any other line (a figure's own series): the same palette, each colour with its own dash pattern.
 CYCLE = cycler(color=["#0072B2", "#D55E00", "#007A5E", "#AA3377", "#332288", "#595959"]) + cycler(
     linestyle=["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2))]
@@ -114,11 +103,6 @@ def _axes(ax):
     return plt.subplots()[1] if ax is None else ax
 
 
-def weight_limit(weights: np.ndarray) -> float:
-    """The colour limit shared by a row of weight images: the largest |weight| (bias left out)."""
-    return float(np.max(np.abs(np.asarray(weights)[..., 1:]))) or 1.0
-
-
 def plot_weights(w: np.ndarray, ax=None, vmax: float | None = None, title: str | None = None, colorbar: bool = False):
     """One weight vector ``(785,)`` (bias first) as a 28 x 28 image, diverging colours centred at 0.
 
@@ -128,7 +112,7 @@ def plot_weights(w: np.ndarray, ax=None, vmax: float | None = None, title: str |
     """
     ax = _axes(ax)
     vmax = weight_limit(w) if vmax is None else vmax
-    image = ax.imshow(np.asarray(w)[1:].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    image = ax.imshow(np.asarray(w)[1:].reshape(28, 28), cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)

@@ -18,98 +18,24 @@ between the parts of a Hessian (a few tens of milliseconds apart at most): it
 may raise (``Abandoned``, say) to drop the solve at once, or show ``w`` as an
 answer still being refined.
 
-BLAS: around a solve, every BLAS pool (NumPy's OpenBLAS and the one SciPy ships)
-runs on one thread (``blas_on_one_thread``; OpenBLAS takes that only from the main
-thread, so a worker thread relies on the main thread holding it). Two pools of two threads fight over
-two cores and run about 20 times slower; NumPy's pool alone on two threads is
-about 1.5 times faster on an idle machine, but 10-20 times slower as soon as
-anything else wants a core (a Voila server, a browser, a second notebook).
+The solvers run inside ``threads.blas_on_one_thread()``, held by their caller (``optimum``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import threading
-from pathlib import Path
-
 import numpy as np
 from scipy.linalg import cho_factor, lapack
 from scipy.optimize import Bounds, minimize
-from threadpoolctl import ThreadpoolController
 
 from .kernels import cross_entropy_hessian, penalty_term, sigmoid, softmax
 
 __all__ = [
-    "blas_on_one_thread",
     "l1_quadratic",
     "minimize_l1",
     "minimize_lbfgs",
-    "scipy_blas_on_one_thread",
     "screened_lbfgs_l1",
     "watch_rows",
 ]
-
-
-@functools.lru_cache(maxsize=1)
-def _blas() -> list:
-    """The BLAS libraries loaded (NumPy's, and the one SciPy ships for itself)."""
-    import scipy.linalg  # noqa: F401 - loads SciPy's own BLAS, so it is found here
-
-    return [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
-
-
-def _scipy_blas() -> list:
-    """The BLAS libraries SciPy loaded for itself (not NumPy's)."""
-    return [lib for lib in _blas() if "scipy" in Path(lib.filepath).parent.name]
-
-
-@contextlib.contextmanager
-def scipy_blas_on_one_thread():
-    """Hold SciPy's own BLAS to one thread inside the block (NumPy's keeps its threads; main thread only)."""
-    libraries = _scipy_blas()
-    before = [lib.num_threads for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, threads in zip(libraries, before):
-            lib.set_num_threads(threads)
-
-
-_blas_lock = threading.Lock()
-_blas_depth = 0
-_blas_before: list = []
-
-
-@contextlib.contextmanager
-def blas_on_one_thread():
-    """Hold every BLAS pool to one thread inside the block (re-entrant).
-
-    OpenBLAS takes a new thread count only from the main thread (from any other
-    thread ``set_num_threads`` is ignored): elsewhere this block does nothing,
-    and a worker thread runs under whatever the main thread holds (the explorer
-    holds one thread from the main thread while it lives).
-    """
-    global _blas_depth, _blas_before
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    with _blas_lock:
-        if _blas_depth == 0:
-            _blas_before = [lib.num_threads for lib in _blas()]
-            for lib in _blas():
-                lib.set_num_threads(1)
-        _blas_depth += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_depth -= 1
-            if _blas_depth == 0:
-                for lib, threads in zip(_blas(), _blas_before):
-                    lib.set_num_threads(threads)
 
 
 def _objective(core, penalty: str, lam: float, X: np.ndarray, y: np.ndarray, shape: tuple):

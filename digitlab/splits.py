@@ -15,7 +15,7 @@ import numpy as np
 from . import validate
 from .data import MNIST, load_mnist
 
-__all__ = ["Data", "Splits", "digit_pair", "features", "seed_splits"]
+__all__ = ["Data", "Splits", "digit_pair", "features", "lit_pixels", "seed_splits"]
 
 N_POOL, N_HOLDOUT, N_TEST = 20_000, 2_000, 2_000
 
@@ -81,3 +81,12 @@ def digit_pair(splits: Splits, a: int, b: int) -> Splits:
         return Data(data.X[keep], (data.y[keep] == b).astype(np.int64))
 
     return Splits(*(restrict(d) for d in splits))
+
+
+def lit_pixels(X: np.ndarray) -> np.ndarray:
+    """The columns of ``X (n, d)`` that some row lights (non-zero), ``int (m,)``; the bias column 0 first.
+
+    A pixel no training image lights gets no gradient from the data, so either penalty holds its weight
+    at exactly 0: the solvers and the descent leave those columns out of their products.
+    """
+    return np.flatnonzero(np.asarray(X).any(axis=0))

@@ -8,6 +8,8 @@ trained on the wrong labels):
 * ``fit_call``: the splits and settings of ``fit_logistic`` / ``fit_softmax``;
 * ``loss_call``: the weights, data and lambda of ``logistic_loss`` / ``softmax_loss``;
 * ``task`` and ``digits``: a digit pair like ``(2, 3)``, or ``"all"``;
+* ``real``, ``whole``, ``choice``, ``tolerance`` and ``weights``: one number, one option, one array of weights
+  (the solve pipeline ``optimum.solve`` and the explorer's ``fit_for_lambda`` use these);
 * ``idx_read_call``, ``data_folder`` and ``mirror_url``: files, folders and mirrors.
 
 Wrong kinds of thing (a string for a number, a float for a count) raise
@@ -32,15 +34,20 @@ __all__ = [
     "loss_call",
     "mirror_url",
     "mnist",
+    "real",
     "settings",
     "splits",
     "task",
+    "tolerance",
+    "weights",
+    "whole",
 ]
 
-ALL_DIGITS = "all"
+ALL_DIGITS = "all"  # the task "all ten digits" (softmax regression); a digit pair is a tuple like (2, 3)
+PENALTIES = ("l2", "l1")  # sum of squares, sum of absolute values (``kernels.penalty_term``)
 _CHOICES = {
     "schedule": ("constant", "anneal"),
-    "penalty": ("l2", "l1"),
+    "penalty": PENALTIES,
     "l1_step": ("subgradient", "proximal"),
     "init": ("zeros", "normal"),
 }
@@ -84,6 +91,7 @@ def real(name: str, value, minimum: float | None = None, above: float | None = N
 
 
 def choice(name: str, value, options: tuple[str, ...]) -> None:
+    """``value`` is one of ``options`` (strings)."""
     if not isinstance(value, str) or value not in options:
         listed = " or ".join(repr(o) for o in options)
         raise ValueError(f"{name} {value!r} is unknown; use {listed}")
@@ -117,6 +125,28 @@ def settings(given: dict, defaults: dict) -> None:
         raise ValueError(
             f"dtype={s['dtype']!r}: training runs in floating point; use np.float32 (default) or np.float64"
         )
+
+
+def tolerance(name: str, value) -> float:
+    """A solver's tolerance: a finite number strictly between 0 and 1."""
+    if not _is_real(value):
+        raise TypeError(f"{name}={value!r} must be a number between 0 and 1, e.g. {name}=1e-9")
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise ValueError(f"{name}={value!r} must be a finite number between 0 and 1, e.g. {name}=1e-9")
+    return float(value)
+
+
+def weights(name: str, value, shape: tuple) -> np.ndarray:
+    """Weights to start from: finite numbers of the task's ``shape``; returned as a float64 copy."""
+    try:
+        w = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers with shape {shape}") from None
+    if w.shape != shape:
+        raise ValueError(f"{name} has shape {w.shape}; this task needs {shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} holds {w.size - np.isfinite(w).sum()} NaN or infinite values; start from finite ones")
+    return w
 
 
 def _array(name: str, value, what: str) -> np.ndarray:
@@ -232,7 +262,9 @@ def digits(a, b, name: str = "digit_pair") -> tuple[int, int]:
     """Two different digits 0-9, as ints (not bools, strings or floats)."""
     for digit in (a, b):
         if not _is_int(digit) or not 0 <= digit <= 9:
-            raise ValueError(f"{name}: {digit!r} is not a digit; choose two different digits 0-9, e.g. (2, 3)")
+            raise ValueError(
+                f"{name}: {digit!r} is not a digit; a digit pair is two whole numbers 0-9, different, e.g. (2, 3)"
+            )
     if a == b:
         raise ValueError(f"{name}: both digits are {a}; choose two different digits 0-9")
     return int(a), int(b)
@@ -241,7 +273,7 @@ def digits(a, b, name: str = "digit_pair") -> tuple[int, int]:
 def task(given):
     """A task: ``"all"`` (all ten digits) or a pair of two different digits like ``(2, 3)``, normalised.
 
-    For the explorer's ``fit_for_lambda`` and friends: refuses ``"23"`` (a string, not a pair) and
+    For the solve pipeline (``optimum.solve``) and the explorer: refuses ``"23"`` (a string, not a pair) and
     ``(2.7, 3.2)`` (not whole digits) instead of quietly reading them as (2, 3).
     """
     if isinstance(given, str):

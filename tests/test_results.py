@@ -6,6 +6,7 @@ recipe from seeds 1-4, the ten-digit optimum: a few minutes), so that a change t
 fails until ``python -m digitlab reproduce`` is run again.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_optimum_solves_the_objective_it_names(splits):
     l2 = optimum.solve(pair, "l2", 0.01)
     assert l1.optimality < 1e-4 and l2.optimality < 1e-4
     assert np.mean(l1.w[1:] == 0) > 0.8 > np.mean(l2.w[1:] == 0)  # L1 lands on exact zeros, L2 does not
-    ties = [optimum.Solved("l2", lam, None, None, Accuracy(5, 9), None, 0.0, 0.0, 0) for lam in (1e-3, 1e-2)]
+    ties = [dataclasses.replace(l2, lam=lam, holdout_correct=5, holdout_total=9) for lam in (1e-3, 1e-2)]
     assert optimum.choose_on_holdout(ties).lam == 1e-2  # a tie goes to the larger lambda
     with pytest.raises(ValueError, match="lam=0"):
         optimum.solve(pair, "l2", 0)

@@ -3,10 +3,10 @@
 Each of the explorer's 51 slider positions is solved for ten digits, lambda = 1
 down to 1e-5, each from the previous ones, then polished (solved again from
 there to ``POLISH_TOL``). Every position solved is kept in a work folder
-(``PathStore``s named by ``shipped_path.path_key`` and ``lambda_path.store_key``,
+(``PathStore``s named by ``shipped.path_key`` and ``store.store_key``,
 so a resumed build never mixes positions solved under other data or other code)
-until ``write`` puts both penalties in ``shipped_path.FILE``. The explorer reads
-the file with ``digitlab.shipped_path`` and never imports this module.
+until ``write`` puts both penalties in ``shipped.FILE``. The explorer reads
+the file with ``explorer.shipped`` and never imports this module.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .lambda_path import ALL_DIGITS, SLIDER_LAMS, PathCache, PathStore, Solution, fit_for_lambda, store_key
-from .shipped_path import COUNTED, FILE, NUMBERS, PENALTIES, SHAPE, path_key
+from ..optimum import ALL_DIGITS, Solution
+from .path import SLIDER_LAMS, PathCache, solve_for_lambda
+from .shipped import COUNTED, FILE, NUMBERS, PENALTIES, SHAPE, path_key
+from .store import PathStore, store_key
 
 __all__ = ["POLISH_TOL", "build", "complete", "write"]
 
@@ -48,7 +50,7 @@ def build(penalty: str, work: Path, progress=print) -> list[Solution]:
         solution = polished.load(ALL_DIGITS, penalty, float(lam))
         if solution is None:
             first = cache.solve(ALL_DIGITS, penalty, float(lam))
-            solution = fit_for_lambda(ALL_DIGITS, penalty, float(lam), warm_start=first.w, tol=POLISH_TOL[penalty])
+            solution = solve_for_lambda(ALL_DIGITS, penalty, float(lam), warm_start=first.w, tol=POLISH_TOL[penalty])
             if solution.objective > first.objective:
                 solution = first
             polished.save(solution)

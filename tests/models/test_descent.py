@@ -155,3 +155,36 @@ def test_a_random_start_with_a_penalty_agrees_with_a_plain_loop_on_every_pixel(s
     unlit = ~small.train.X.any(axis=0)
     assert unlit.sum() > 100 and np.all(W[unlit] != 0)
     np.testing.assert_allclose(fit.w, W, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "model, settings",
+    [
+        ("logistic", dict(batch_size=None, lr=0.5, penalty="l2", lam=0.01)),
+        ("logistic", dict(batch_size=97, lr=0.3, penalty="l1", lam=0.003, l1_step="proximal", eval_every=2)),
+        ("logistic", dict(batch_size=50, lr=5.0, patience=2, penalty="l1", lam=0.001)),
+        ("softmax", dict(batch_size=120, lr=0.5, schedule="anneal", T=2.0, init="normal", seed=3, patience=3)),
+        ("softmax", dict(batch_size=None, lr=1.0, penalty="l1", lam=1e-3, l1_step="proximal")),
+    ],
+)
+def test_the_fast_engine_equals_the_readable_loop(splits, model, settings):
+    from digitlab import descent
+
+    source = splits if model == "softmax" else dl.digit_pair(splits, 2, 3)
+    small = Splits(*(Data(d.X[:600], d.y[:600]) for d in source))
+    settings = dict(settings, epochs=12, dtype=np.float64)
+    n_classes = 10 if model == "softmax" else None
+    (s,) = descent._settings(small, [settings], n_classes)
+    shape = (785, 10) if model == "softmax" else (785,)
+    core, labels_of = (
+        (dl.kernels.softmax_scores_loss, dl.kernels.softmax_labels)
+        if model == "softmax"
+        else (dl.kernels.logistic_scores_loss, dl.kernels.logistic_labels)
+    )
+    start = descent._start(shape, s)
+    readable = descent.descend(core, labels_of, start.copy(), small, s)
+    fast = descent.descend_many(core, labels_of, [start.copy()], small, [s])[0]
+    assert fast.best_epoch == readable.best_epoch
+    for key in descent.HISTORY_KEYS:
+        np.testing.assert_allclose(fast.history[key], readable.history[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    np.testing.assert_allclose(fast.w, readable.w, rtol=1e-9, atol=1e-12)

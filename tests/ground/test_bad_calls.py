@@ -1,6 +1,6 @@
 """Bad calls of the public API, table-driven: each bad input, the exception it raises, words its message holds.
 
-Every call here is refused before any work starts (``descend`` is replaced by a trap that fails the test),
+Every call here is refused before any work starts (the descent engine is replaced by a trap that fails the test),
 with an error that names the argument and says what to do. ``BAD_CALLS`` is also what
 ``benchmarks/probe_hardening.py`` counts.
 """
@@ -348,23 +348,21 @@ def no_training(monkeypatch):
     def trap(*args, **kwargs):
         raise AssertionError("training started: the bad call was not refused first")
 
-    monkeypatch.setattr(descent, "descend", trap)
+    monkeypatch.setattr(descent, "descend_many", trap)
 
 
 @pytest.mark.parametrize(("call", "exception", "words"), [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
 def test_bad_call_is_refused_with_a_message_that_says_what_to_do(call, exception, words):
     with pytest.raises(exception) as info:
         call()
-    assert type(info.value) is exception or isinstance(info.value, exception)
     message = str(info.value)
     missing = [w for w in words if w not in message]
     assert not missing, f"message {message!r} lacks {missing}"
 
 
-def test_the_table_is_large_and_each_case_is_named_once():
+def test_each_case_is_named_once():
     names = [c[0] for c in BAD_CALLS]
     assert len(names) == len(set(names))
-    assert len(names) >= 150
 
 
 GOOD_CALLS = [
@@ -390,7 +388,7 @@ def test_losses_still_accept_good_input():
     assert np.isclose(loss, np.log(2)) and grad.shape == W2.shape
 
 
-def test_tasks_are_normalised():
+def test_tasks_are_normalised():  # validate.task: the one task check of optimum.solve and the explorer
     assert task("all") == "all"
     assert task((np.int64(2), 3)) == (2, 3) and task([8, 2]) == (8, 2)
     assert all(type(d) is int for d in task((np.uint8(2), np.int16(3))))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from browser_support import jupyterlab, requires_browser, run_all_cells, voila
 
-from digitlab.explorer import fit_for_lambda
+from digitlab.explorer import solve_for_lambda
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_lambda_explorer.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_lambda_explorer.ipynb"
 
 pytestmark = requires_browser
 
@@ -49,17 +49,17 @@ def wait_for_answer(page, lam: str, task: str, penalty: str, state: str = "final
 
 
 def drive_explorer(page) -> None:
-    """Move the slider with the keyboard, switch penalty and task; check the page against fit_for_lambda."""
+    """Move the slider with the keyboard, switch penalty and task; check the page against solve_for_lambda."""
     page.wait_for_selector(".explorer-answer[data-state='final']", timeout=120_000)
     first = wait_for_answer(page, "1.00e-03", "2 vs 3", "l2")
-    start = fit_for_lambda((2, 3), "l2", 1e-3)
+    start = solve_for_lambda((2, 3), "l2", 1e-3)
     assert first["test accuracy"] == f"{start.test_acc:.2%}"
     assert len(first["images"]) == 1
 
     page.locator(".noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     moved = wait_for_answer(page, "1.26e-03", "2 vs 3", "l2")
-    assert moved["test accuracy"] == f"{fit_for_lambda((2, 3), 'l2', 10**-2.9).test_acc:.2%}"
+    assert moved["test accuracy"] == f"{solve_for_lambda((2, 3), 'l2', 10**-2.9).test_acc:.2%}"
     assert moved["images"] != first["images"]
 
     for _ in range(10):  # a burst of keypresses: the page ends on the last value
@@ -67,11 +67,11 @@ def drive_explorer(page) -> None:
     last = wait_for_answer(page, "1.26e-02", "2 vs 3", "l2")
     page.wait_for_timeout(1500)  # nothing stale arrives after it
     assert answer(page)["lambda"] == "1.26e-02" and answer(page)["state"] == "final"
-    assert last["test accuracy"] == f"{fit_for_lambda((2, 3), 'l2', 10**-1.9).test_acc:.2%}"
+    assert last["test accuracy"] == f"{solve_for_lambda((2, 3), 'l2', 10**-1.9).test_acc:.2%}"
 
     page.get_by_role("button", name="L1", exact=True).click()
     l1 = wait_for_answer(page, "1.26e-02", "2 vs 3", "l1")
-    solution = fit_for_lambda((2, 3), "l1", 10**-1.9)
+    solution = solve_for_lambda((2, 3), "l1", 10**-1.9)
     assert l1["test accuracy"] == f"{solution.test_acc:.2%}"
     assert l1["weights exactly 0"] == f"{solution.zero_count:,} of 784"
     assert l1["images"] != last["images"]
@@ -80,7 +80,7 @@ def drive_explorer(page) -> None:
     page.locator(".explorer-root .widget-dropdown select").first.select_option(label="all ten digits")
     ten = wait_for_answer(page, "1.26e-02", "all ten digits", "l1", timeout=SWITCH_BOUND)  # the shipped path
     assert time.monotonic() - started < SWITCH_BOUND
-    expected = fit_for_lambda("all", "l1", 10**-1.9)
+    expected = solve_for_lambda("all", "l1", 10**-1.9)
     assert abs(float(ten["test accuracy"].rstrip("%")) - 100 * expected.test_acc) < 0.5
     assert len(ten["images"]) == 10
     assert page.locator(".explorer-root select:visible").count() == 1  # the task alone: no digit dropdowns

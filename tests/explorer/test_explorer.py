@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import digitlab as dl
-from digitlab.explorer import Explorer, LatestWins, PathCache, fit_for_lambda, task_splits
-from digitlab.lambda_path import GAP, SLIDER_LAMS
+from digitlab.explorer import Explorer, LatestWins, PathCache, solve_for_lambda, task_splits
+from digitlab.explorer.path import GAP, SLIDER_LAMS
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def empty_disk_cache(tmp_path, monkeypatch):
 
 
 def test_l2_solution_is_the_optimum_of_digitlab_loss():
-    solution = fit_for_lambda((2, 3), "l2", 1e-3, tol=1e-10)
+    solution = solve_for_lambda((2, 3), "l2", 1e-3, tol=1e-10)
     X, y = task_splits((2, 3)).train
     _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y, lam=1e-3)
     assert np.abs(grad).max() < 1e-4  # stationary: the gradient of the regularised loss vanishes
@@ -23,7 +23,7 @@ def test_l2_solution_is_the_optimum_of_digitlab_loss():
 
 def test_long_gradient_descent_reaches_the_same_optimum():
     pair = task_splits((2, 8))
-    solution = fit_for_lambda((2, 8), "l2", 1e-2, tol=1e-10)
+    solution = solve_for_lambda((2, 8), "l2", 1e-2, tol=1e-10)
     fit = dl.fit_logistic(pair, lam=1e-2, lr=0.15, epochs=3000, batch_size=None, eval_every=3000, dtype=np.float64)
     X, y = pair.train.X.astype(np.float64), pair.train.y
     solved, descended = (dl.logistic_loss(w, X, y, lam=1e-2)[0] for w in (solution.w, fit.w))
@@ -33,8 +33,8 @@ def test_long_gradient_descent_reaches_the_same_optimum():
 
 
 def test_l1_gives_exact_zeros_and_more_of_them_as_lambda_grows():
-    weak = fit_for_lambda((4, 9), "l1", 1e-4)
-    strong = fit_for_lambda((4, 9), "l1", 1e-2, warm_start=weak.w)
+    weak = solve_for_lambda((4, 9), "l1", 1e-4)
+    strong = solve_for_lambda((4, 9), "l1", 1e-2, warm_start=weak.w)
     assert strong.zero_fraction > weak.zero_fraction > 0
     assert strong.norm < weak.norm
 
@@ -42,7 +42,7 @@ def test_l1_gives_exact_zeros_and_more_of_them_as_lambda_grows():
 def test_l1_answer_meets_the_optimality_condition_on_every_pixel():
     # the solver screens pixels out; the condition is checked here on all 785 rows
     lam = 1e-3
-    solution = fit_for_lambda((4, 9), "l1", lam, tol=1e-11)
+    solution = solve_for_lambda((4, 9), "l1", lam, tol=1e-11)
     X, y = task_splits((4, 9)).train
     _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y)  # loss only: lam = 0
     body, g = solution.w[1:], grad[1:]
@@ -73,7 +73,7 @@ def test_ten_digit_l1_by_newton_steps_meets_the_optimality_condition():
     from digitlab.solvers import NEWTON_STEPS
 
     lam = 1e-2
-    solution = fit_for_lambda("all", "l1", lam)
+    solution = solve_for_lambda("all", "l1", lam)
     assert solution.iterations < NEWTON_STEPS  # Newton alone finished: no L-BFGS-B hand-over
     X, y = task_splits("all").train
     _, grad = dl.softmax_loss(solution.w, X.astype(np.float64), y)  # loss only: lam = 0
@@ -89,11 +89,11 @@ def test_pixels_never_seen_in_training_get_zero_weight(penalty):
     X, _ = task_splits((0, 1)).train
     unseen = ~X.any(axis=0)
     assert unseen.sum() > 100
-    assert np.all(fit_for_lambda((0, 1), penalty, 1e-4).w[unseen] == 0)
+    assert np.all(solve_for_lambda((0, 1), penalty, 1e-4).w[unseen] == 0)
 
 
 def test_ten_digit_biases_are_centred():
-    w = fit_for_lambda("all", "l2", 1e-1, tol=1e-4).w
+    w = solve_for_lambda("all", "l2", 1e-1, tol=1e-4).w
     assert w.shape == (785, 10)
     assert abs(w[0].sum()) < 1e-9 and np.abs(w[0]).max() > 1e-3
 
@@ -114,13 +114,13 @@ def test_path_start_follows_the_line_through_the_two_nearest_solutions():
 
 
 def test_every_explorer_answer_is_within_the_gap_of_the_optimum():
-    from digitlab.lambda_path import GAP, SLIDER_LAMS
+    from digitlab.explorer.path import GAP, SLIDER_LAMS
 
     cache = PathCache()
     for task, penalty in (((2, 3), "l2"), ((2, 3), "l1"), ("all", "l2")):
         for lam in SLIDER_LAMS[[30, 29, 28, 23]]:  # 1e-2, then steps and a drag of half a decade
             answer = cache.solve(task, penalty, float(lam))
-            best = fit_for_lambda(task, penalty, float(lam), warm_start=answer.w, tol=1e-12).objective
+            best = solve_for_lambda(task, penalty, float(lam), warm_start=answer.w, tol=1e-12).objective
             assert (answer.objective - best) / best <= GAP, (task, penalty, lam)
 
 
@@ -128,7 +128,7 @@ def test_warm_start_agrees_with_a_cold_solve():
     cache = PathCache()
     for lam in (1e-1, 3e-2, 1e-2):
         warm = cache.solve((3, 5), "l2", lam)
-    cold = fit_for_lambda((3, 5), "l2", 1e-2, tol=1e-10)
+    cold = solve_for_lambda((3, 5), "l2", 1e-2, tol=1e-10)
     assert np.linalg.norm(warm.w - cold.w) / np.linalg.norm(cold.w) < 2e-2
     assert abs(warm.test_acc - cold.test_acc) <= 0.005
 
@@ -139,6 +139,7 @@ def test_warm_start_agrees_with_a_cold_solve():
         (((3, 3), "l2", 1e-3), {}, ValueError, "different digits"),
         (((2, 3), "l0", 1e-3), {}, ValueError, "penalty"),
         (((2, 3), "l2", -1.0), {}, ValueError, "lam="),
+        (((2, 3), "l1", 0.0), {}, ValueError, "lam=0"),
         (((2, 3), "l2", float("nan")), {}, ValueError, "lam="),
         (((2, 3), "l2", float("inf")), {}, ValueError, "lam="),
         (((2, 3), "l2", "0.1"), {}, TypeError, "lam="),
@@ -159,13 +160,13 @@ def test_warm_start_agrees_with_a_cold_solve():
 )
 def test_bad_requests_are_refused_naming_the_argument(args, kwargs, error, message):
     with pytest.raises(error, match=message):
-        fit_for_lambda(*args, **kwargs)
+        solve_for_lambda(*args, **kwargs)
 
 
-@pytest.mark.parametrize("lam", [0.0, 1e-8, 1e-7])
+@pytest.mark.parametrize("lam", [1e-9, 1e-8, 1e-7])
 def test_l1_at_lambda_near_zero_is_solved(lam):
     # once LinAlgError: the Newton model's Hessian is not positive definite at working precision
-    solution = fit_for_lambda((3, 5), "l1", lam)
+    solution = solve_for_lambda((3, 5), "l1", lam)
     X, y = task_splits((3, 5)).train
     _, grad = dl.logistic_loss(solution.w, X.astype(np.float64), y)
     body, g = solution.w[1:], grad[1:]
@@ -189,7 +190,7 @@ def test_path_cache_is_bounded_least_recently_used_first():
 
 
 def test_a_slider_value_finds_the_solution_computed_for_its_position():
-    from digitlab.lambda_path import SLIDER_LAMS
+    from digitlab.explorer.path import SLIDER_LAMS
 
     cache = PathCache()
     cache.solve((0, 1), "l2", float(SLIDER_LAMS[20]))
@@ -258,7 +259,7 @@ def test_widget_updates_the_answer_when_controls_change():
     explorer = Explorer(ahead=False)
     answer, curve = explorer.answer.value, explorer.curve.value
     assert 'data-state="final"' in answer and 'data-lam="1.000000e-03"' in answer
-    assert value(answer, "test accuracy") == f"{fit_for_lambda((2, 3), 'l2', 1e-3).test_acc:.2%}"
+    assert value(answer, "test accuracy") == f"{solve_for_lambda((2, 3), 'l2', 1e-3).test_acc:.2%}"
     assert answer.count("<img") == 1 and "3 (red) against 2 (blue)" in answer
     explorer.lam.value = 0.1
     explorer.runner.wait()
@@ -266,12 +267,12 @@ def test_widget_updates_the_answer_when_controls_change():
     assert 'data-lam="1.000e-01"' in explorer.curve.value and explorer.curve.value != curve
     explorer.penalty.value = "l1"
     explorer.runner.wait()
-    solution = fit_for_lambda((2, 3), "l1", 0.1)
+    solution = solve_for_lambda((2, 3), "l1", 0.1)
     assert value(explorer.answer.value, "test accuracy") == f"{solution.test_acc:.2%}"
     assert value(explorer.answer.value, "weights exactly 0") == f"{solution.zero_count:,} of 784"
     explorer.a.value = 7
     explorer.runner.wait()
-    assert value(explorer.answer.value, "test accuracy") == f"{fit_for_lambda((7, 3), 'l1', 0.1).test_acc:.2%}"
+    assert value(explorer.answer.value, "test accuracy") == f"{solve_for_lambda((7, 3), 'l1', 0.1).test_acc:.2%}"
     explorer.b.value = 7  # the same digit twice: a clear message, the last display kept
     explorer.runner.wait()
     assert "two different digits" in explorer.status.value
@@ -287,7 +288,7 @@ def test_widget_updates_the_answer_when_controls_change():
 
 
 def test_a_long_solve_shows_its_iterates_marked_refining(monkeypatch):
-    import digitlab.explorer as page
+    from digitlab.explorer import widget as page
 
     monkeypatch.setattr(page, "REFINE_AFTER", 0.0)
     monkeypatch.setattr(page, "REFINE_EVERY", 0.0)
@@ -305,7 +306,7 @@ def test_a_long_solve_shows_its_iterates_marked_refining(monkeypatch):
 def test_the_path_is_computed_ahead_while_nobody_moves():
     import time
 
-    from digitlab.lambda_path import SLIDER_LAMS
+    from digitlab.explorer.path import SLIDER_LAMS
 
     explorer = Explorer()
     here = int(np.argmin(np.abs(SLIDER_LAMS - 1e-3)))
@@ -357,10 +358,11 @@ def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
 def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
     import threading
 
-    from digitlab.solvers import _blas, _scipy_blas, blas_on_one_thread
+    from digitlab.threads import blas_libraries, blas_on_one_thread
 
-    libraries = _blas()
-    assert _scipy_blas() and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
+    libraries = blas_libraries()
+    scipys = [lib for lib in libraries if "scipy" in lib.filepath]
+    assert scipys and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
     before = [lib.num_threads for lib in libraries]
     with blas_on_one_thread():
         assert all(lib.num_threads == 1 for lib in libraries)
@@ -399,46 +401,6 @@ def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
     assert np.all(white > 0.95)
 
 
-def test_paths_are_kept_on_disk_for_the_next_session(tmp_path):
-    from digitlab.lambda_path import PathStore, default_store, store_key
-
-    store = default_store()
-    assert store.folder == tmp_path / "cache" / "explorer" / store_key()  # keyed by the pins and the code
-    solved = PathCache(store=store).solve((2, 3), "l1", 1e-2)
-    later = PathCache(store=default_store())  # the next session
-    kept = later.get((2, 3), "l1", 1e-2)
-    assert kept is not None and np.array_equal(kept.w, solved.w) and kept.zero_count == solved.zero_count
-    assert kept.objective == solved.objective and kept.test_acc == solved.test_acc
-    next(store.folder.glob("*.npz")).write_bytes(b"not a file of weights")  # damaged: ignored, solved again
-    assert PathCache(store=PathStore(store.folder)).get((2, 3), "l1", 1e-2) is None
-    assert PathCache(store=default_store()).solve((2, 3), "l1", 1e-2).objective == solved.objective
-
-
-def test_the_disk_cache_can_be_turned_off(monkeypatch):
-    from digitlab.lambda_path import default_store
-
-    monkeypatch.setenv("DIGITLAB_CACHE", "off")
-    assert default_store() is None
-    explorer = Explorer(ahead=False)
-    assert explorer.cache.store is None
-    explorer.close()
-
-
-def test_store_folders_of_older_versions_are_removed_after_a_month(tmp_path):
-    import os
-    import time
-
-    from digitlab.lambda_path import STORE_DAYS, default_store
-
-    old, recent = tmp_path / "cache" / "explorer" / "0123456789abcdef", tmp_path / "cache" / "explorer" / "fedcba"
-    for folder in (old, recent):
-        folder.mkdir(parents=True)
-    month_ago = time.time() - (STORE_DAYS + 1) * 86400
-    os.utime(old, (month_ago, month_ago))
-    store = default_store()
-    assert not old.exists() and recent.exists() and store.folder.parent == old.parent
-
-
 # -- the shipped ten-digit path --------------------------------------------------------------------
 
 
@@ -453,9 +415,9 @@ def shipped_residuals(penalty: str) -> tuple[np.ndarray, np.ndarray]:
     bias row, which the penalty leaves out (no strong convexity to lean on): it is held to a small number of
     its own.
     """
+    from digitlab.explorer.shipped import load
     from digitlab.kernels import softmax_scores_loss
     from digitlab.optimum import optimality_residual
-    from digitlab.shipped_path import load
 
     X, y = task_splits("all").train
     path = load()[penalty]
@@ -480,7 +442,7 @@ BIAS_GRADIENT = 1e-4
 
 
 def test_the_shipped_file_holds_the_grid_and_the_weights_as_made():
-    from digitlab.shipped_path import FILE, load, on_the_grid, path_key
+    from digitlab.explorer.shipped import FILE, load, on_the_grid, path_key
 
     assert FILE.is_file() and FILE.stat().st_size < 5e6
     with np.load(FILE, allow_pickle=False) as saved:
@@ -493,8 +455,8 @@ def test_the_shipped_file_holds_the_grid_and_the_weights_as_made():
 
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_the_shipped_numbers_belong_to_the_shipped_weights(penalty):
-    from digitlab.lambda_path import describe
-    from digitlab.shipped_path import OBJECTIVE_RTOL, load
+    from digitlab.explorer.path import describe
+    from digitlab.explorer.shipped import OBJECTIVE_RTOL, load
 
     for s in load()[penalty]:
         now = describe("all", penalty, s.lam, s.w)
@@ -527,7 +489,7 @@ def test_the_shipped_path_meets_the_optimality_conditions_at_small_lambda(penalt
 
 
 def _copy(tmp_path, change=None, name="path.npz"):
-    from digitlab.shipped_path import FILE
+    from digitlab.explorer.shipped import FILE
 
     with np.load(FILE, allow_pickle=False) as saved:
         arrays = dict(saved)
@@ -539,43 +501,43 @@ def _copy(tmp_path, change=None, name="path.npz"):
 
 
 def _scale_objective(arrays):
-    from digitlab.shipped_path import CHECK_POSITION
+    from digitlab.explorer.shipped import RECOMPUTED_POSITION
 
     arrays["l1_objective"] = arrays["l1_objective"].copy()
-    arrays["l1_objective"][CHECK_POSITION] *= 1 + 1e-5  # ten times what float32 sums may differ by
+    arrays["l1_objective"][RECOMPUTED_POSITION] *= 1 + 1e-5  # ten times what float32 sums may differ by
 
 
 def test_a_shipped_file_for_another_objective_is_rejected(tmp_path):
-    from digitlab.shipped_path import load
+    from digitlab.explorer.shipped import load
 
-    assert load(_copy(tmp_path)) is not None
-    assert load(_copy(tmp_path, _scale_objective, "objective.npz")) is None
-    assert load(_copy(tmp_path, lambda a: a.update(l2_w=a["l2_w"][:, :, :9]), "shape.npz")) is None
-    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-9)), "lams.npz")) is None
+    assert load(_copy(tmp_path), sha256=None) is not None
+    assert load(_copy(tmp_path, _scale_objective, "objective.npz"), sha256=None) is None
+    assert load(_copy(tmp_path, lambda a: a.update(l2_w=a["l2_w"][:, :, :9]), "shape.npz"), sha256=None) is None
+    assert load(_copy(tmp_path, lambda a: a.update(lams=a["lams"] * (1 + 1e-9)), "lams.npz"), sha256=None) is None
 
 
 def test_a_damaged_shipped_file_is_ignored_not_a_crash(tmp_path):
-    from digitlab.shipped_path import FILE, load
+    from digitlab.explorer.shipped import FILE, load
 
     half = tmp_path / "half.npz"
     half.write_bytes(FILE.read_bytes()[: FILE.stat().st_size // 2])
-    assert load(half) is None
-    assert load(tmp_path / "missing.npz") is None
+    assert load(half, sha256=None) is None
+    assert load(tmp_path / "missing.npz", sha256=None) is None
 
 
 def test_the_path_file_is_written_whole_with_its_suffix(tmp_path):
-    from digitlab.build_path import write
-    from digitlab.shipped_path import load
+    from digitlab.explorer.build import write
+    from digitlab.explorer.shipped import load
 
     file = write(load(), tmp_path / "out")
     assert file == tmp_path / "out.npz" and [p.name for p in tmp_path.iterdir()] == ["out.npz"]
-    assert load(file) is not None
+    assert load(file, sha256=None) is not None
 
 
 def test_the_explorer_says_when_the_shipped_path_is_not_used(monkeypatch):
-    import digitlab.explorer
+    from digitlab.explorer import widget
 
-    monkeypatch.setattr(digitlab.explorer, "seed_shipped_path", lambda cache: False)
+    monkeypatch.setattr(widget, "load_shipped_path", lambda cache: False)
     with pytest.warns(UserWarning, match="python -m digitlab path"):
         explorer = Explorer(ahead=False, store=None)
     try:
@@ -585,22 +547,22 @@ def test_the_explorer_says_when_the_shipped_path_is_not_used(monkeypatch):
 
 
 def test_the_path_command_fails_when_it_writes_no_file(tmp_path, monkeypatch, capsys):
-    from digitlab import build_path
     from digitlab.__main__ import main
+    from digitlab.explorer import build
 
-    monkeypatch.setattr(build_path, "build", lambda penalty, work, progress: [])
-    monkeypatch.setattr(build_path, "complete", lambda penalty, work: False)
+    monkeypatch.setattr(build, "build", lambda penalty, work, progress: [])
+    monkeypatch.setattr(build, "complete", lambda penalty, work: False)
     assert main(["path", "--penalty", "l2", "--work", str(tmp_path)]) == 1
     assert "no file written" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("penalty", "position"), [("l2", 0), ("l1", 10)])
 def test_a_shipped_position_solved_again_agrees(penalty, position):
-    from digitlab.lambda_path import GAP
-    from digitlab.shipped_path import OBJECTIVE_RTOL, load
+    from digitlab.explorer.path import GAP
+    from digitlab.explorer.shipped import OBJECTIVE_RTOL, load
 
     shipped = load()[penalty][position]
-    best = fit_for_lambda("all", penalty, shipped.lam, warm_start=shipped.w, tol=1e-12)
+    best = solve_for_lambda("all", penalty, shipped.lam, warm_start=shipped.w, tol=1e-12)
     assert (shipped.objective - best.objective) / best.objective <= GAP
     # nothing below the optimum (the numbers are honest), up to float32 sums of another NumPy version
     assert shipped.objective >= best.objective * (1 - OBJECTIVE_RTOL)
@@ -608,7 +570,7 @@ def test_a_shipped_position_solved_again_agrees(penalty, position):
 
 
 def test_the_explorer_answers_ten_digits_from_the_shipped_path():
-    from digitlab.shipped_path import load
+    from digitlab.explorer.shipped import load
 
     explorer = Explorer(ahead=False, store=None)
     try:
