@@ -1,9 +1,11 @@
 """The coursework as it is used: nbgrader generates, a class submits, nbgrader autogrades and gives feedback.
 
-Runs the real nbgrader command line in a temporary course directory (``tools/coursework.py`` sets it up the
-way an instructor's is). The submissions are the solutions, the untouched student copies, and typical wrong
-answers written into the solution cells; each wrong one must lose the points of its part, keep the others,
-and see a check message that names the mistake.
+The submissions are the solutions, the untouched student copies, and typical wrong answers written into the
+solution cells; each wrong one must lose the points of its part, keep the others, and see a check message that
+names the mistake. Assignment 01 (about 3 s a notebook) runs through the real nbgrader command line in a
+temporary course directory (``tools/coursework.py`` sets it up the way an instructor's is); every assignment is
+also graded in this process by ``tools/regrade.py`` (the teaching notebook's tests, hidden ones included, on the
+submission's answers), which must agree with nbgrader on 01.
 """
 
 import json
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import coursework  # noqa: E402
+import regrade  # noqa: E402
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (notebooks extra)")
 
@@ -296,63 +299,83 @@ def test_student_copies_hold_no_solution_and_no_hidden_test(name):
         assert solutions >= 6 and hidden >= 6, "an assignment has six or more graded parts"
 
 
+END_TO_END = "01_gradients"  # the one assignment autograded by the real nbgrader here (about 3 s a notebook)
+
+
+def submissions(name: str, notebook: Path) -> dict[str, dict]:
+    """The solutions, the untouched student copy and each typical wrong answer, as notebooks."""
+    teaching = json.loads(notebook.read_text())
+    made = {"solutions": teaching, "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text())}
+    for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
+        wrong = json.loads(json.dumps(teaching))
+        cell = cells_by_id(wrong)[cell_id]
+        assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
+        cell["source"] = source(cell).replace(old, new)
+        made[f"wrong{number}"] = wrong
+    return made
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Autograde the solutions, the untouched copies and the typical wrong answers; generate feedback."""
+    """Autograde assignment 01's solutions, untouched copy and typical wrong answers; generate feedback."""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
     coursework.course_copy(course)
-    submitted = {}
-    for name in coursework.assignments():
-        coursework.nbgrader(["generate_assignment", name, "--force"], course)
-        for notebook in source_notebooks(name):
-            teaching = json.loads(notebook.read_text())
-            submissions = {
-                "solutions": teaching,
-                "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text()),
-            }
-            for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
-                wrong = json.loads(json.dumps(teaching))
-                cell = cells_by_id(wrong)[cell_id]
-                assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
-                cell["source"] = source(cell).replace(old, new)
-                submissions[f"wrong{number}"] = wrong
-            for student, content in submissions.items():
-                target = course / "coursework" / "submitted" / student / name / notebook.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps(content))
-            submitted[name] = (sorted(submissions), auto_points(teaching))
-        coursework.nbgrader(["autograde", name, "--force"], course)
-        coursework.nbgrader(["generate_feedback", name, "--force"], course)
+    name = END_TO_END
+    coursework.nbgrader(["generate_assignment", name, "--force"], course)
+    students = []
+    for notebook in source_notebooks(name):
+        for student, content in submissions(name, notebook).items():
+            target = course / "coursework" / "submitted" / student / name / notebook.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(content))
+            students.append(student)
+    coursework.nbgrader(["autograde", name, "--force"], course)
+    coursework.nbgrader(["generate_feedback", name, "--force"], course)
     scores = {}
     with Gradebook(f"sqlite:///{course}/coursework/gradebook.db") as gradebook:
-        for name, (students, _) in submitted.items():
-            for student in students:
-                submission = gradebook.find_submission(name, student)
-                scores[name, student] = (submission.code_score, submission.max_code_score)
-    yield course, scores, submitted
+        for student in students:
+            submission = gradebook.find_submission(name, student)
+            scores[student] = (submission.code_score, submission.max_code_score)
+    yield course, scores
     shutil.rmtree(course, ignore_errors=True)
 
 
-@pytest.mark.parametrize("name", coursework.assignments())
-def test_solutions_get_full_marks_and_untouched_copies_none(graded, name):
-    course, scores, submitted = graded
-    total = submitted[name][1]
-    assert scores[name, "solutions"] == (total, total)
-    assert scores[name, "untouched"] == (0, total)
-    for student in submitted[name][0]:
+@pytest.fixture(scope="module")
+def in_process():
+    """Every assignment's submissions graded in this process by the teaching notebook's tests (tools/regrade.py)."""
+    verdicts, cache = {}, {}
+    for name in coursework.assignments():
+        for notebook in source_notebooks(name):
+            teaching = json.loads(notebook.read_text())
+            for student, content in submissions(name, notebook).items():
+                verdicts[name, student] = regrade.grade(teaching, content, cache)
+    return verdicts
+
+
+def total(verdict: dict) -> tuple[float, float]:
+    return sum(v[0] for v in verdict.values()), sum(v[1] for v in verdict.values())
+
+
+def test_the_real_autograde_gives_full_marks_none_and_feedback(graded):
+    course, scores = graded
+    name = END_TO_END
+    points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
+    assert scores["solutions"] == (points, points)
+    assert scores["untouched"] == (0, points)
+    for student in scores:
         assert list((course / "coursework" / "feedback" / student / name).glob("*.html")), f"no feedback for {student}"
 
 
-@pytest.mark.parametrize(
-    ("name", "number"), [(name, number) for name in coursework.assignments() for number in range(len(WRONG[name]))]
-)
-def test_a_typical_wrong_answer_gets_partial_credit_and_is_named(graded, name, number):
-    course, scores, submitted = graded
+@pytest.mark.parametrize("number", range(len(WRONG[END_TO_END])))
+def test_the_real_autograde_names_a_typical_wrong_answer(graded, in_process, number):
+    course, scores = graded
+    name = END_TO_END
     mistake, _, _, _, check_id, words = WRONG[name][number]
-    score, total = scores[name, f"wrong{number}"]
-    assert 0 < score < total, f"{mistake}: {score} of {total}"
+    score, points = scores[f"wrong{number}"]
+    assert 0 < score < points, f"{mistake}: {score} of {points}"
+    assert score == total(in_process[name, f"wrong{number}"])[0], "the in-process grader agrees with nbgrader"
     for notebook in source_notebooks(name):
         graded_copy = json.loads(
             (course / "coursework" / "autograded" / f"wrong{number}" / name / notebook.name).read_text()
@@ -360,3 +383,24 @@ def test_a_typical_wrong_answer_gets_partial_credit_and_is_named(graded, name, n
         outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
         for word in words:
             assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
+
+
+@pytest.mark.parametrize("name", coursework.assignments())
+def test_solutions_get_full_marks_and_untouched_copies_none(in_process, name):
+    points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
+    failed = {k: v[2] for k, v in in_process[name, "solutions"].items() if v[0] < v[1]}
+    assert total(in_process[name, "solutions"]) == (points, points), failed
+    assert total(in_process[name, "untouched"]) == (0, points)
+
+
+@pytest.mark.parametrize(
+    ("name", "number"), [(name, number) for name in coursework.assignments() for number in range(len(WRONG[name]))]
+)
+def test_a_typical_wrong_answer_loses_its_part_only_and_is_named(in_process, name, number):
+    mistake, _, _, _, check_id, words = WRONG[name][number]
+    verdict = in_process[name, f"wrong{number}"]
+    lost = sorted(gid for gid, (score, points, _) in verdict.items() if score < points)
+    assert check_id in lost, f"{mistake}: lost {lost}, not {check_id}"
+    message = verdict[check_id][2]
+    for word in words:
+        assert word in message, f"{mistake}: {word!r} not in the check's message {message[:400]}"
