@@ -20,8 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import coursework  # noqa: E402
 import regrade  # noqa: E402
+
+import coursework  # noqa: E402
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (notebooks extra)")
 
@@ -400,7 +401,7 @@ def test_a_typical_wrong_answer_loses_its_part_only_and_is_named(in_process, nam
     mistake, _, _, _, check_id, words = WRONG[name][number]
     verdict = in_process[name, f"wrong{number}"]
     lost = sorted(gid for gid, (score, points, _) in verdict.items() if score < points)
-    assert check_id in lost, f"{mistake}: lost {lost}, not {check_id}"
+    assert lost == [check_id], f"{mistake}: lost {lost}, expected only {check_id} (no cascade)"
     message = verdict[check_id][2]
     for word in words:
         assert word in message, f"{mistake}: {word!r} not in the check's message {message[:400]}"

@@ -4,11 +4,15 @@
 
 The grader takes from the submission only what the student wrote in the solution cells, and of that only the
 definitions (``def``, ``class``, imports): top-level statements (a patched ``checks``, ``np.allclose``, an
-IPython hook, ...) never run. It then builds the notebook's context from the teaching notebook (its imports, the
-data, the ``checks.working`` lines that let a later part run on digitlab's reference) and runs every graded
-test cell of the teaching notebook, hidden tests included, in that namespace. A cell that raises scores 0 with
-its message, one that passes its points. ``tools/class_grading.py`` runs this in a fresh process per
-submission and writes the result into nbgrader's gradebook.
+IPython hook, ...) never run. A test cell during which the answers change digitlab's modules, NumPy's or the
+builtins fails as tampering. What stays open: an answer can still run any code when it is called (read files,
+inspect the checks' frames); ``tools/review.py`` lists such code for a human.
+
+The grader then builds the notebook's context from the teaching notebook (its imports, the data, the
+``checks.working`` lines that let a later part run on digitlab's reference) and runs every graded test cell of
+the teaching notebook, hidden tests included, in that namespace. A cell that raises scores 0 with its message,
+one that passes its points. ``tools/class_grading.py`` runs this in a fresh process per submission and writes
+the result into nbgrader's gradebook.
 
 ``grade(..., cache=)`` reuses a test cell's verdict when the solution cells it reaches (by the names its code
 uses, followed through the definitions, and through a ``checks.working`` line only when that line kept the
@@ -148,30 +152,51 @@ def _namespace(kept: dict, context: list[str]) -> dict:
         exec(compile(setup, "<context>", "exec"), _SETUP[setup])  # noqa: S102 - the teaching notebook's lines
     namespace = dict(_SETUP[setup])
     for gid, (source, _, _) in kept.items():
-        with contextlib.redirect_stdout(io.StringIO()):
-            try:
-                exec(compile(source, f"<answer {gid}>", "exec"), namespace)  # noqa: S102 - graded, not trusted
-            except Exception:  # noqa: BLE001 - a broken answer fails its own tests below
-                pass
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.suppress(Exception),
+        ):  # a broken answer: its tests fail
+            exec(compile(source, f"<answer {gid}>", "exec"), namespace)  # noqa: S102 - graded, not trusted
     for line in context:
         if "checks.working" in line:
-            with contextlib.redirect_stdout(io.StringIO()):
-                try:
-                    exec(compile(line, "<wiring>", "exec"), namespace)  # noqa: S102
-                except Exception:  # noqa: BLE001 - a missing answer: its tests fail on their own
-                    pass
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(line, "<wiring>", "exec"), namespace)  # noqa: S102 - the teaching notebook's line
+            except Exception:  # noqa: BLE001 - the answer is missing altogether: the reference stands in
+                name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
+                namespace[name] = eval(compile(ast.Expression(call.args[2]), "<wiring>", "eval"), namespace)  # noqa: S307
     return namespace
 
 
+def _guarded() -> dict:
+    """The modules an answer could patch to pass a check: digitlab's, NumPy's top level and linalg, builtins."""
+    import builtins
+
+    import numpy
+
+    mods = [m for name, m in list(sys.modules.items()) if name.startswith("digitlab") and m is not None]
+    return {m.__name__: (m, dict(vars(m))) for m in [*mods, numpy, numpy.linalg, builtins]}
+
+
 def _run(source: str, namespace: dict) -> tuple[bool, str]:
-    """Run one test cell; (passed, what it printed or the error's message)."""
+    """Run one test cell; (passed, what it printed or the error's message). A cell during which the answers
+    changed a guarded module (``_guarded``) fails, naming the change, and the module is put back."""
+    before = _guarded()
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
             exec(compile(source, "<test>", "exec"), namespace)  # noqa: S102 - the teaching notebook's test
+        passed, message = True, out.getvalue().strip()
     except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from answers too
-        return False, f"{type(error).__name__}: {error}"
-    return True, out.getvalue().strip()
+        passed, message = False, f"{type(error).__name__}: {error}"
+    for name, (module, saved) in before.items():
+        now = vars(module)
+        changed = sorted(k for k in saved if now.get(k, now) is not saved[k])  # rebound or deleted, not added
+        if changed:
+            now.clear()
+            now.update(saved)
+            passed, message = False, f"tampering: the answers changed {name}.{changed[0]} while graded"
+    return passed, message
 
 
 def main(argv: list[str]) -> int:
