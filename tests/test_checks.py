@@ -10,9 +10,60 @@ import pytest
 
 import digitlab as dl
 from digitlab import checks
-from digitlab.checks import CheckFailed
-from digitlab.kernels import penalty_term
+from digitlab.checks import CheckFailed, feedback
 from digitlab.stats import best_on_holdout
+
+
+# Answers written the way a student writes them: digitlab's own implementation of a part is refused by its check.
+def own_sigmoid(z):
+    return np.exp(-np.logaddexp(0, -z))
+
+
+def own_penalty(w, lam, penalty):
+    grad = np.zeros_like(w, dtype=float)
+    if penalty == "l2":
+        grad[1:] = 2 * lam * w[1:]
+        return lam * np.sum(w[1:] ** 2), grad
+    grad[1:] = lam * np.sign(w[1:])
+    return lam * np.sum(np.abs(w[1:])), grad
+
+
+def own_logistic_loss(w, X, y, lam=0.0, penalty="l2"):
+    z = X @ w
+    value, grad = own_penalty(w, lam, penalty)
+    return np.mean(np.logaddexp(0, z) - y * z) + value, X.T @ (own_sigmoid(z) - y) / len(y) + grad
+
+
+def own_softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def own_softmax_loss(W, X, y, lam=0.0, penalty="l2"):
+    n, S = len(y), X @ W
+    S = S - S.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(S).sum(axis=1))
+    P = np.exp(S - log_norm[:, None])
+    P[np.arange(n), y] -= 1
+    value, grad = own_penalty(W, lam, penalty)
+    return np.mean(log_norm - S[np.arange(n), y]) + value, X.T @ P / n + grad
+
+
+def own_soft_threshold(w, t):
+    out = np.array(w, dtype=float)
+    out[1:] = np.sign(w[1:]) * np.maximum(np.abs(w[1:]) - t, 0)
+    return out
+
+
+def own_proximal_step(w, X, t, lr, lam):
+    return own_soft_threshold(w - lr * own_logistic_loss(w, X, t)[1], lr * lam)
+
+
+def own_fit_l1(X, t, lam, lr, epochs):
+    w = np.zeros(X.shape[1])
+    for _ in range(epochs):
+        w = own_proximal_step(w, X, t, lr, lam)
+    return w
 
 
 def naive_sigmoid(z):
@@ -20,21 +71,21 @@ def naive_sigmoid(z):
 
 
 def right_logistic(w, X, y):
-    return dl.logistic_loss(w, X, y)
+    return own_logistic_loss(w, X, y)
 
 
 def summed_logistic(w, X, y):
-    loss, grad = dl.logistic_loss(w, X, y)
+    loss, grad = own_logistic_loss(w, X, y)
     return loss * len(y), grad * len(y)
 
 
 def mean_loss_summed_grad(w, X, y):
-    loss, grad = dl.logistic_loss(w, X, y)
+    loss, grad = own_logistic_loss(w, X, y)
     return loss, grad * len(y)
 
 
 def flipped_logistic(w, X, y):
-    loss, grad = dl.logistic_loss(w, X, y)
+    loss, grad = own_logistic_loss(w, X, y)
     return loss, -grad
 
 
@@ -49,7 +100,7 @@ def log_one_plus_exp_logistic(w, X, y):
 
 
 def transposed_softmax_grad(W, X, y):
-    loss, grad = dl.softmax_loss(W, X, y)
+    loss, grad = own_softmax_loss(W, X, y)
     return loss, grad.T
 
 
@@ -72,7 +123,7 @@ def unstable_softmax_loss(W, X, y):
 
 
 def summed_softmax_loss(W, X, y):
-    loss, grad = dl.softmax_loss(W, X, y)
+    loss, grad = own_softmax_loss(W, X, y)
     return loss * len(y), grad * len(y)
 
 
@@ -81,7 +132,7 @@ def l2_with_bias(w, lam):
 
 
 def l2_half_gradient(w, lam):  # the report's own slip: lam * w for lam * sum w^2
-    value, grad = penalty_term(w, lam, "l2")
+    value, grad = own_penalty(w, lam, "l2")
     return value, grad / 2
 
 
@@ -178,10 +229,10 @@ WRONG = [
     (checks.check_logistic_loss, summed_logistic, ["sums", "average"]),
     (checks.check_logistic_loss, mean_loss_summed_grad, ["gradient", "sums", "divide by n"]),
     (checks.check_logistic_loss, flipped_logistic, ["wrong sign"]),
-    (checks.check_logistic_loss, unstable_logistic, ["stable"]),
+    (checks.check_logistic_loss, unstable_logistic, ["overflows", "np.logaddexp"]),
     (checks.check_logistic_loss, log_one_plus_exp_logistic, ["overflow"]),
     (lambda f: checks.check_logistic_loss(f, seed=5, n=30, d=40), log_one_plus_exp_logistic, ["overflow"]),
-    (checks.check_logistic_loss, lambda w, X, y: dl.logistic_loss(w, X, y)[0], ["two things", "(loss, grad)"]),
+    (checks.check_logistic_loss, lambda w, X, y: own_logistic_loss(w, X, y)[0], ["two things", "(loss, grad)"]),
     (checks.check_softmax, unstable_softmax, ["overflow", "maximum"]),
     (checks.check_softmax, columnwise_softmax, ["columns", "axis=1"]),
     (checks.check_softmax_loss, summed_softmax_loss, ["sums", "average"]),
@@ -192,10 +243,10 @@ WRONG = [
     (lambda f: checks.check_penalty(f, "l2"), l2_with_bias, ["bias", "penalised"]),
     (lambda f: checks.check_penalty(f, "l2"), l2_half_gradient, ["2 lam w"]),
     (lambda f: checks.check_penalty(f, "l1"), l1_with_bias, ["bias", "penalised"]),
-    (lambda f: checks.check_penalty(f, "l1"), lambda w, lam: penalty_term(w, lam, "l2"), ["L2 term"]),
+    (lambda f: checks.check_penalty(f, "l1"), lambda w, lam: own_penalty(w, lam, "l2"), ["L2 term"]),
     (checks.check_numeric_gradient, forward, ["central"]),
     (checks.check_numeric_gradient, over_h, ["2h"]),
-    (checks.check_numeric_gradient, leaves_w_changed, ["w was changed"]),
+    (checks.check_numeric_gradient, leaves_w_changed, ["changed its argument w"]),
     (checks.check_descent_step, lambda w, g, lr: w + lr * g, ["uphill"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, keep_best=False), ["not of the best", "copy"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, copy=False), ["not of the best", "copy"]),
@@ -239,11 +290,11 @@ def right_soft_threshold(w, t):
 
 RIGHT = [
     (checks.check_logistic_loss, right_logistic, {"n": 31, "d": 9}),
-    (checks.check_softmax, dl.softmax, {"n": 11, "k": 10}),
+    (checks.check_softmax, own_softmax, {"n": 11, "k": 10}),
     (checks.check_softmax_jacobian, lambda p: np.diag(p) - np.outer(p, p), {"k": 10}),
-    (checks.check_softmax_loss, dl.softmax_loss, {"n": 40, "d": 7, "k": 10}),
-    (lambda f, **kw: checks.check_penalty(f, "l2", **kw), lambda w, lam: penalty_term(w, lam, "l2"), {"d": 13}),
-    (lambda f, **kw: checks.check_penalty(f, "l1", **kw), lambda w, lam: penalty_term(w, lam, "l1"), {"d": 13}),
+    (checks.check_softmax_loss, own_softmax_loss, {"n": 40, "d": 7, "k": 10}),
+    (lambda f, **kw: checks.check_penalty(f, "l2", **kw), lambda w, lam: own_penalty(w, lam, "l2"), {"d": 13}),
+    (lambda f, **kw: checks.check_penalty(f, "l1", **kw), lambda w, lam: own_penalty(w, lam, "l1"), {"d": 13}),
     (checks.check_numeric_gradient, central, {"d": 9}),
     (checks.check_descent_step, lambda w, g, lr: w - lr * g, {"d": 9, "lr": 0.01}),
     (checks.check_gradient_descent, descend, {"patience": 5}),
@@ -268,13 +319,13 @@ def test_the_confusion_matrix_must_not_be_transposed():
 
 
 def test_a_hard_coded_answer_fails_the_hidden_variant():
-    X, y, W = checks._problem(0, 8, 5, 3)  # the visible check's problem
-    visible = dl.softmax_loss(W, X, y)
+    X, y, W = feedback._problem(0, 8, 5, 3)  # the visible check's problem
+    visible = own_softmax_loss(W, X, y)
 
     def hard_coded(W, X, y):
         return visible
 
-    assert "passes" in checks.check_softmax_loss(dl.softmax_loss)
+    assert "passes" in checks.check_softmax_loss(own_softmax_loss)
     with pytest.raises(CheckFailed):
         checks.check_softmax_loss(hard_coded, seed=3, n=12)
 
@@ -289,6 +340,7 @@ def test_accuracy_below_the_target_says_by_how_much(splits):
 
 def test_working_falls_back_on_the_reference_and_says_so(capsys):
     assert checks.working(right_logistic, checks.check_logistic_loss, dl.logistic_loss) is right_logistic
+    assert checks.working(dl.logistic_loss, checks.check_logistic_loss, dl.logistic_loss) is dl.logistic_loss
     assert checks.working(not_done, checks.check_logistic_loss, dl.logistic_loss) is dl.logistic_loss
     assert "not done yet" in capsys.readouterr().out
 
@@ -297,9 +349,22 @@ def one_over_l(X):
     return 1 / (np.linalg.eigvalsh(X.T @ X / len(X))[-1] / 4)  # written out: the student's, not the kernel's
 
 
-def test_the_references_pass_their_checks():
-    assert "passes" in checks.check_descent_step(checks.descent_step)
-    assert "passes" in checks.check_minibatches(checks.minibatches, n=40, batch_size=7)
+def test_a_reference_handed_in_is_refused_as_a_shortcut():
+    for check, reference in [
+        (checks.check_descent_step, checks.descent_step),
+        (checks.check_minibatches, checks.minibatches),
+        (checks.check_proximal_step, checks.proximal_step),
+        (checks.check_l1_fit, checks.fit_l1),
+        (checks.check_lambda_choice, checks.choose_lambda),
+        (checks.check_soft_threshold, checks.soft_threshold),
+        (checks.check_softmax_loop, checks.train_softmax),
+        (checks.check_confusion_matrix, checks.confusion_matrix),
+        (checks.check_most_confused, checks.most_confused),
+        (checks.check_annealed_rate, checks.annealed_rate),
+        (checks.check_gradient_descent, checks.early_stopping),
+    ]:
+        with pytest.raises(CheckFailed, match="digitlab's own"):
+            check(reference)
 
 
 def test_a_safe_learning_rate_is_computed_from_the_data(splits):
@@ -327,7 +392,7 @@ def train_pair(pair, lr, epochs, batch_size, patience=None, rng=None, lam=0.0, *
     best_acc, best_w, best_epoch, below = holdout_acc(w), w.copy(), 0, 0
     for epoch in range(1, epochs + 1):
         for b in batches(len(t), batch_size, rng):
-            w = w - lr * dl.logistic_loss(w, X[b], t[b], lam=lam)[1]
+            w = w - lr * own_logistic_loss(w, X[b], t[b], lam=lam)[1]
         acc = holdout_acc(w)
         if acc >= best_acc:
             best_acc, best_w, best_epoch, below = acc, w.copy(), epoch, 0
@@ -379,62 +444,62 @@ def test_training_without_early_stopping_fails(splits, mistake, words):
 
 
 def right_regularised(w, X, t, lam):
-    return dl.logistic_loss(w, X, t, lam, "l2")
+    return own_logistic_loss(w, X, t, lam, "l2")
 
 
 def regularised_with_bias(w, X, t, lam):
-    loss, grad = dl.logistic_loss(w, X, t)
+    loss, grad = own_logistic_loss(w, X, t)
     return loss + lam * np.sum(w**2), grad + 2 * lam * w
 
 
 def regularised_summed(w, X, t, lam):
-    loss, grad = dl.logistic_loss(w, X, t)
-    value, reg_grad = penalty_term(w, lam, "l2")
+    loss, grad = own_logistic_loss(w, X, t)
+    value, reg_grad = own_penalty(w, lam, "l2")
     return loss * len(t) + value, grad * len(t) + reg_grad
 
 
 def regularised_flipped(w, X, t, lam):
-    loss, grad = dl.logistic_loss(w, X, t, lam, "l2")
+    loss, grad = own_logistic_loss(w, X, t, lam, "l2")
     return loss, -grad
 
 
 def regularised_half_penalty_gradient(w, X, t, lam):
-    loss, grad = dl.logistic_loss(w, X, t)
-    value, reg_grad = penalty_term(w, lam, "l2")
+    loss, grad = own_logistic_loss(w, X, t)
+    value, reg_grad = own_penalty(w, lam, "l2")
     return loss + value, grad + reg_grad / 2
 
 
 def regularised_no_penalty(w, X, t, lam):
-    return dl.logistic_loss(w, X, t)
+    return own_logistic_loss(w, X, t)
 
 
 def prox_uphill(w, X, t, lr, lam):
-    return checks.soft_threshold(w + lr * dl.logistic_loss(w, X, t)[1], lr * lam)
+    return own_soft_threshold(w + lr * own_logistic_loss(w, X, t)[1], lr * lam)
 
 
 def prox_shrinks_bias(w, X, t, lr, lam):
-    v = w - lr * dl.logistic_loss(w, X, t)[1]
+    v = w - lr * own_logistic_loss(w, X, t)[1]
     return np.sign(v) * np.maximum(np.abs(v) - lr * lam, 0)
 
 
 def prox_subgradient(w, X, t, lr, lam):
-    return w - lr * dl.logistic_loss(w, X, t, lam, "l1")[1]
+    return w - lr * own_logistic_loss(w, X, t, lam, "l1")[1]
 
 
 def prox_threshold_lam(w, X, t, lr, lam):
-    return checks.soft_threshold(w - lr * dl.logistic_loss(w, X, t)[1], lam)
+    return own_soft_threshold(w - lr * own_logistic_loss(w, X, t)[1], lam)
 
 
 def prox_threshold_first(w, X, t, lr, lam):
-    return checks.soft_threshold(w, lr * lam) - lr * dl.logistic_loss(w, X, t)[1]
+    return own_soft_threshold(w, lr * lam) - lr * own_logistic_loss(w, X, t)[1]
 
 
 def prox_counted_twice(w, X, t, lr, lam):
-    return checks.soft_threshold(w - lr * dl.logistic_loss(w, X, t, lam, "l1")[1], lr * lam)
+    return own_soft_threshold(w - lr * own_logistic_loss(w, X, t, lam, "l1")[1], lr * lam)
 
 
 def prox_no_threshold(w, X, t, lr, lam):
-    return w - lr * dl.logistic_loss(w, X, t)[1]
+    return w - lr * own_logistic_loss(w, X, t)[1]
 
 
 def fit_by_subgradient(X, t, lam, lr, epochs):
@@ -445,7 +510,7 @@ def fit_by_subgradient(X, t, lam, lr, epochs):
 
 
 def fit_one_step_short(X, t, lam, lr, epochs):
-    return checks.fit_l1(X, t, lam, lr, epochs - 1)
+    return own_fit_l1(X, t, lam, lr, epochs - 1)
 
 
 def fit_uphill(X, t, lam, lr, epochs):
@@ -458,7 +523,7 @@ def fit_uphill(X, t, lam, lr, epochs):
 def fit_from_ones(X, t, lam, lr, epochs):
     w = np.ones(X.shape[1])
     for _ in range(epochs):
-        w = checks.proximal_step(w, X, t, lr, lam)
+        w = own_proximal_step(w, X, t, lr, lam)
     return w
 
 
@@ -494,8 +559,8 @@ def test_each_regularisation_mistake_is_named(check, wrong, words):
     ("check", "answer", "other"),
     [
         (checks.check_regularised_loss, right_regularised, dict(n=23, d=9, lam=0.05)),
-        (checks.check_proximal_step, checks.proximal_step, dict(n=30, d=15, lr=0.3, lam=0.1)),
-        (checks.check_l1_fit, checks.fit_l1, dict(n=50, d=12, lam=0.02, lr=0.8, epochs=25)),
+        (checks.check_proximal_step, own_proximal_step, dict(n=30, d=15, lr=0.3, lam=0.1)),
+        (checks.check_l1_fit, own_fit_l1, dict(n=50, d=12, lam=0.02, lr=0.8, epochs=25)),
     ],
 )
 @pytest.mark.parametrize("seed", [0, 1, 7])
@@ -505,13 +570,13 @@ def test_a_right_regularisation_answer_passes_on_any_seed_and_shape(check, answe
 
 
 def test_the_proximal_references_give_exact_zeros_and_choose_on_the_holdout():
-    X, y, _ = checks._problem(0, 40, 8)
-    w = checks.fit_l1(X, y, lam=0.05, lr=0.5, epochs=30)
+    X, y, _ = feedback._problem(0, 40, 8)
+    w = own_fit_l1(X, y, lam=0.05, lr=0.5, epochs=30)
     assert np.any(w[1:] == 0) and w[0] != 0
     for seed in (0, 1):  # the smaller tied lambda listed first, then the larger
-        assert "passes" in checks.check_lambda_choice(checks.choose_lambda, seed=seed)
+        assert "passes" in checks.check_lambda_choice(lambda *a: choose(*map(np.asarray, a)), seed=seed)
     assert best_on_holdout([0.001, 0.1, 0.01], [0.9, 0.95, 0.95]) == 0.1  # ties: the larger lambda, any order
-    assert "passes" in checks.check_soft_threshold(checks.soft_threshold)
+    assert "passes" in checks.check_soft_threshold(own_soft_threshold)
 
 
 # ------------------------------------------------------------------ softmax regression, trained (notebook 04)
@@ -563,10 +628,9 @@ def test_a_training_loop_mistake_is_named(mistake, words):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
-def test_a_right_training_loop_passes_and_so_does_the_reference(seed):
+def test_a_right_training_loop_passes(seed):
     other = {"seed": seed, "n": 37, "d": 6, "k": 5, "epochs": 4, "batch_size": 10}
     assert "passes" in checks.check_softmax_loop(train_loop, **other)
-    assert "passes" in checks.check_softmax_loop(checks.train_softmax, **other)
     with pytest.raises(CheckFailed, match="not done yet"):
         checks.check_softmax_loop(lambda *a, **kw: not_done())
 
@@ -640,6 +704,5 @@ def test_a_right_most_confused_passes(seed):
     assert checks.annealed_rate(3, 27.0, 3.0) == 13.5
 
 
-def test_the_confusion_references_pass_their_checks():
-    assert "passes" in checks.check_confusion_matrix(checks.confusion_matrix, seed=3, n=200, k=10)
-    assert "passes" in checks.check_most_confused(checks.most_confused, seed=3, k=10)
+def test_a_right_confusion_matrix_passes():
+    assert "passes" in checks.check_confusion_matrix(right_confusion, seed=3, n=200, k=10)

@@ -1,9 +1,11 @@
 """The coursework as it is used: nbgrader generates, a class submits, nbgrader autogrades and gives feedback.
 
-Runs the real nbgrader command line in a temporary course directory (``tools/coursework.py`` sets it up the
-way an instructor's is). The submissions are the solutions, the untouched student copies, and typical wrong
-answers written into the solution cells; each wrong one must lose the points of its part, keep the others,
-and see a check message that names the mistake.
+The submissions are the solutions, the untouched student copies, and typical wrong answers written into the
+solution cells; each wrong one must lose the points of its part, keep the others, and see a check message that
+names the mistake. Assignment 01 (about 3 s a notebook) runs through the real nbgrader command line in a
+temporary course directory (``tools/coursework.py`` sets it up the way an instructor's is); every assignment is
+also graded in this process by ``tools/regrade.py`` (the teaching notebook's tests, hidden ones included, on the
+submission's answers), which must agree with nbgrader on 01.
 """
 
 import json
@@ -17,6 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+
+import regrade  # noqa: E402
 
 import coursework  # noqa: E402
 
@@ -264,11 +268,42 @@ def test_every_assignment_has_a_source_and_a_student_copy():
             assert (coursework.RELEASE / name / notebook.name).is_file(), "run: python tools/coursework.py"
 
 
-def test_student_copies_are_current():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "coursework.py"), "--check"], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def documented_commands() -> str:
+    """The instructor workflow's command block in coursework/README.md, exactly as written there."""
+    readme = (ROOT / "coursework" / "README.md").read_text()
+    block = re.search(r"## For instructors.*?```\n(.*?)```", readme, re.S)
+    assert block, "coursework/README.md: the instructor workflow's command block is missing"
+    return block.group(1)
+
+
+def test_the_documented_workflow_runs_verbatim_and_leaves_the_student_copies(tmp_path):
+    """In a copy of the repository: the README's commands, as written; the student copies come out unchanged
+    (so they are current), the hand-out holds student copies only, and the class is graded and reported."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tmp_path / name, follow_symlinks=False)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    commands = documented_commands()
+    result = subprocess.run(["bash", "-ec", commands], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, f"{commands}\n{result.stdout[-2000:]}{result.stderr[-3000:]}"
+    for committed in sorted(coursework.RELEASE.rglob("*.ipynb")):
+        again = tmp_path / committed.relative_to(ROOT)
+        assert again.read_text() == committed.read_text(), f"stale: run python tools/coursework.py ({committed.name})"
+    handed = sorted(p.relative_to(tmp_path / "handout") for p in (tmp_path / "handout").rglob("*") if p.is_file())
+    assert {p.suffix for p in handed} == {".ipynb", ".md"} and all(p.parts[0] != "notebooks" for p in handed)
+    for notebook in (tmp_path / "handout").rglob("*.ipynb"):
+        assert "notebooks/" not in notebook.read_text(), f"{notebook.name} links to the teaching notebooks"
+    report = (tmp_path / "coursework" / "autograded" / ".report" / "01_gradients.md").read_text()
+    assert "student1" in report and "0 of 12" in report and "FAILED" not in report, report
+    assert list((tmp_path / "coursework" / "feedback" / "student1" / "01_gradients").glob("*.html"))
 
 
 @pytest.mark.parametrize("name", coursework.assignments())
@@ -296,63 +331,153 @@ def test_student_copies_hold_no_solution_and_no_hidden_test(name):
         assert solutions >= 6 and hidden >= 6, "an assignment has six or more graded parts"
 
 
+END_TO_END = "01_gradients"  # the one assignment autograded by the real nbgrader here (about 3 s a notebook)
+
+
+def submissions(name: str, notebook: Path) -> dict[str, dict]:
+    """The solutions, the untouched student copy and each typical wrong answer, as notebooks."""
+    teaching = json.loads(notebook.read_text())
+    made = {"solutions": teaching, "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text())}
+    for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
+        wrong = json.loads(json.dumps(teaching))
+        cell = cells_by_id(wrong)[cell_id]
+        assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
+        cell["source"] = source(cell).replace(old, new)
+        made[f"wrong{number}"] = wrong
+    return made
+
+
+FORGIVE_EVERY_CELL = """
+import ast
+
+
+class Forgive(ast.NodeTransformer):
+    def visit_Module(self, node):
+        handler = ast.ExceptHandler(type=None, name=None, body=[ast.Pass()])
+        body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
+
+
+get_ipython().ast_transformers.append(Forgive())
+"""
+TAMPERING = {  # student -> (answer cell it is written into, code put after that answer, the parts it games)
+    "tamper_checks": (
+        "logistic_loss_vectorised",
+        "import os\nif os.environ.get('NBGRADER_EXECUTION') == 'autograde':\n"
+        "    checks.check_logistic_loss = lambda *a, **k: 'logistic loss: passes'\n",
+        ["check_logistic_loss_vectorised"],
+    ),
+    "tamper_ipython": ("logistic_loss_loop", FORGIVE_EVERY_CELL, None),  # every part
+}
+
+
+def tampered(name: str, notebook: Path) -> dict[str, dict]:
+    """The untouched student copy with one kind of tampering written into an answer cell."""
+    made = {}
+    for student, (cell_id, code, _) in TAMPERING.items():
+        copy = json.loads((coursework.RELEASE / name / notebook.name).read_text())
+        cell = cells_by_id(copy)[cell_id]
+        cell["source"] = source(cell) + "\n" + code
+        made[student] = copy
+    return made
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Autograde the solutions, the untouched copies and the typical wrong answers; generate feedback."""
+    """Assignment 01's solutions, untouched copy, typical wrong answers and tampered copies through the real
+    nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then feedback."""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
     coursework.course_copy(course)
-    submitted = {}
-    for name in coursework.assignments():
-        coursework.nbgrader(["generate_assignment", name, "--force"], course)
-        for notebook in source_notebooks(name):
-            teaching = json.loads(notebook.read_text())
-            submissions = {
-                "solutions": teaching,
-                "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text()),
-            }
-            for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
-                wrong = json.loads(json.dumps(teaching))
-                cell = cells_by_id(wrong)[cell_id]
-                assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
-                cell["source"] = source(cell).replace(old, new)
-                submissions[f"wrong{number}"] = wrong
-            for student, content in submissions.items():
-                target = course / "coursework" / "submitted" / student / name / notebook.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps(content))
-            submitted[name] = (sorted(submissions), auto_points(teaching))
-        coursework.nbgrader(["autograde", name, "--force"], course)
-        coursework.nbgrader(["generate_feedback", name, "--force"], course)
+    name = END_TO_END
+    coursework.nbgrader(["generate_assignment", name, "--force"], course)
+    students = []
+    for notebook in source_notebooks(name):
+        for student, content in {**submissions(name, notebook), **tampered(name, notebook)}.items():
+            target = course / "coursework" / "submitted" / student / name / notebook.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(content))
+            students.append(student)
+    grading = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "class_grading.py"), name, "--course", str(course)],
+        capture_output=True,
+        text=True,
+    )
+    assert grading.returncode == 0, grading.stdout + grading.stderr
+    coursework.nbgrader(["generate_feedback", name, "--force"], course)
     scores = {}
     with Gradebook(f"sqlite:///{course}/coursework/gradebook.db") as gradebook:
-        for name, (students, _) in submitted.items():
-            for student in students:
-                submission = gradebook.find_submission(name, student)
-                scores[name, student] = (submission.code_score, submission.max_code_score)
-    yield course, scores, submitted
+        for student in students:
+            submission = gradebook.find_submission(name, student)
+            scores[student] = (submission.code_score, submission.max_code_score)
+    yield course, scores
     shutil.rmtree(course, ignore_errors=True)
 
 
-@pytest.mark.parametrize("name", coursework.assignments())
-def test_solutions_get_full_marks_and_untouched_copies_none(graded, name):
-    course, scores, submitted = graded
-    total = submitted[name][1]
-    assert scores[name, "solutions"] == (total, total)
-    assert scores[name, "untouched"] == (0, total)
-    for student in submitted[name][0]:
+def test_tampering_in_the_kernel_gains_nothing_and_is_reported(graded):
+    course, scores = graded
+    report = (course / "coursework" / "autograded" / ".report" / f"{END_TO_END}.md").read_text()
+    for student in TAMPERING:
+        assert scores[student][0] == 0, f"{student}: {scores[student]}"
+        section = report.split(f"## {student}")[1].split("## ")[0]
+        assert "the kernel gave more than the regrade" in section, section
+    assert "reads the environment" in report and "hooks into IPython" in report
+    solutions = report.split("## solutions")[1].split("## ")[0]
+    assert "identical to the published solution" in solutions
+
+
+def test_feedback_shows_no_hidden_test(graded):
+    course, _ = graded
+    teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
+    hidden = [
+        line.strip()
+        for cell in teaching["cells"]
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source(cell), re.S)
+        for line in region.strip().splitlines()
+    ]
+    for page in (course / "coursework" / "feedback").rglob("*.html"):
+        text = page.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text
+        for line in hidden:
+            assert line.split("(", 1)[1][:25] not in text, f"{page}: {line}"
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    """Every assignment's submissions graded in this process by the teaching notebook's tests (tools/regrade.py)."""
+    verdicts, cache = {}, {}
+    for name in coursework.assignments():
+        for notebook in source_notebooks(name):
+            teaching = json.loads(notebook.read_text())
+            for student, content in submissions(name, notebook).items():
+                verdicts[name, student] = regrade.grade(teaching, content, cache)
+    return verdicts
+
+
+def total(verdict: dict) -> tuple[float, float]:
+    return sum(v[0] for v in verdict.values()), sum(v[1] for v in verdict.values())
+
+
+def test_the_real_autograde_gives_full_marks_none_and_feedback(graded):
+    course, scores = graded
+    name = END_TO_END
+    points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
+    assert scores["solutions"] == (points, points)
+    assert scores["untouched"] == (0, points)
+    assert len(scores) == 2 + len(WRONG[name]) + len(TAMPERING)
+    for student in scores:
         assert list((course / "coursework" / "feedback" / student / name).glob("*.html")), f"no feedback for {student}"
 
 
-@pytest.mark.parametrize(
-    ("name", "number"), [(name, number) for name in coursework.assignments() for number in range(len(WRONG[name]))]
-)
-def test_a_typical_wrong_answer_gets_partial_credit_and_is_named(graded, name, number):
-    course, scores, submitted = graded
+@pytest.mark.parametrize("number", range(len(WRONG[END_TO_END])))
+def test_the_real_autograde_names_a_typical_wrong_answer(graded, in_process, number):
+    course, scores = graded
+    name = END_TO_END
     mistake, _, _, _, check_id, words = WRONG[name][number]
-    score, total = scores[name, f"wrong{number}"]
-    assert 0 < score < total, f"{mistake}: {score} of {total}"
+    score, points = scores[f"wrong{number}"]
+    assert 0 < score < points, f"{mistake}: {score} of {points}"
+    assert score == total(in_process[name, f"wrong{number}"])[0], "the in-process grader agrees with nbgrader"
     for notebook in source_notebooks(name):
         graded_copy = json.loads(
             (course / "coursework" / "autograded" / f"wrong{number}" / name / notebook.name).read_text()
@@ -360,3 +485,41 @@ def test_a_typical_wrong_answer_gets_partial_credit_and_is_named(graded, name, n
         outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
         for word in words:
             assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
+
+
+@pytest.mark.parametrize("name", coursework.assignments())
+def test_solutions_get_full_marks_and_untouched_copies_none(in_process, name):
+    points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
+    failed = {k: v[2] for k, v in in_process[name, "solutions"].items() if v[0] < v[1]}
+    assert total(in_process[name, "solutions"]) == (points, points), failed
+    assert total(in_process[name, "untouched"]) == (0, points)
+
+
+@pytest.mark.parametrize(
+    ("name", "number"), [(name, number) for name in coursework.assignments() for number in range(len(WRONG[name]))]
+)
+def test_a_typical_wrong_answer_loses_its_part_only_and_is_named(in_process, name, number):
+    mistake, _, _, _, check_id, words = WRONG[name][number]
+    verdict = in_process[name, f"wrong{number}"]
+    lost = sorted(gid for gid, (score, points, _) in verdict.items() if score < points)
+    assert lost == [check_id], f"{mistake}: lost {lost}, expected only {check_id} (no cascade)"
+    message = verdict[check_id][2]
+    for word in words:
+        assert word in message, f"{mistake}: {word!r} not in the check's message {message[:400]}"
+
+
+def test_the_regrade_runs_no_code_outside_the_answers_and_fails_a_patch_made_while_graded():
+    name = END_TO_END
+    notebook = source_notebooks(name)[0]
+    teaching = json.loads(notebook.read_text())
+    for student, copy in tampered(name, notebook).items():
+        assert total(regrade.grade(teaching, copy))[0] == 0, student
+    copy = json.loads(json.dumps(teaching))
+    cell = cells_by_id(copy)["l2_penalty"]
+    cell["source"] = "def l2_penalty(w, lam):\n    np.allclose = lambda *a, **k: True\n    return 0.0, w\n"
+    verdict = regrade.grade(teaching, copy)
+    assert verdict["check_l2_penalty"][0] == 0 and "tampering" in verdict["check_l2_penalty"][2]
+    assert total(verdict) == (auto_points(teaching) - 1, auto_points(teaching)), "the other parts keep their points"
+    import numpy as np
+
+    assert not np.allclose(1.0, 2.0), "the patched NumPy was put back"

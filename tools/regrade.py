@@ -1,0 +1,214 @@
+"""Grade a submission's answers outside its kernel: the checks are loaded before any of the student's code runs.
+
+    python tools/regrade.py TEACHING.ipynb SUBMISSION.ipynb     # print {grade_id: [score, max, message]} as JSON
+
+The grader takes from the submission only what the student wrote in the solution cells, and of that only the
+definitions (``def``, ``class``, imports): top-level statements (a patched ``checks``, ``np.allclose``, an
+IPython hook, ...) never run. A test cell during which the answers change digitlab's modules, NumPy's or the
+builtins fails as tampering. What stays open: an answer can still run any code when it is called (read files,
+inspect the checks' frames); ``tools/review.py`` lists such code for a human.
+
+The grader then builds the notebook's context from the teaching notebook (its imports, the data, the
+``checks.working`` lines that let a later part run on digitlab's reference) and runs every graded test cell of
+the teaching notebook, hidden tests included, in that namespace. A cell that raises scores 0 with its message,
+one that passes its points. ``tools/class_grading.py`` runs this in a fresh process per submission and writes
+the result into nbgrader's gradebook.
+
+``grade(..., cache=)`` reuses a test cell's verdict when the solution cells it reaches (by the names its code
+uses, followed through the definitions, and through a ``checks.working`` line only when that line kept the
+student's function) are the same text: the tests grade many variants of one answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+# the lines of a teaching notebook's ordinary code cells that graded code relies on
+CONTEXT_LINE = re.compile(
+    r"^(import \S|from \S+ import |SEED = |mnist = dl\.|splits = dl\.|pairs = |\w+ = checks\.working\()"
+)
+KEPT = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def nbgrader_cells(notebook: dict) -> list[dict]:
+    """The cells carrying nbgrader metadata, in order."""
+    return [c for c in notebook["cells"] if "nbgrader" in c.get("metadata", {})]
+
+
+def text(cell: dict) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def grade_id(cell: dict) -> str:
+    return cell["metadata"]["nbgrader"]["grade_id"]
+
+
+def is_test(cell: dict) -> bool:
+    meta = cell["metadata"]["nbgrader"]
+    return cell["cell_type"] == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_answer(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and bool(cell["metadata"]["nbgrader"].get("solution"))
+
+
+def context_lines(teaching: dict) -> list[str]:
+    """The imports, data and ``checks.working`` lines of the teaching notebook's ordinary code cells."""
+    lines = []
+    for cell in teaching["cells"]:
+        if cell["cell_type"] == "code" and "nbgrader" not in cell.get("metadata", {}):
+            lines += [line for line in text(cell).splitlines() if CONTEXT_LINE.match(line)]
+    return lines
+
+
+def definitions(source: str) -> tuple[str, set[str], set[str]]:
+    """The definitions and imports of a cell, the names they define and the names their code reads."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        return f"raise SyntaxError({str(error)!r})", set(), set()
+    kept = [node for node in tree.body if isinstance(node, KEPT)]
+    defined = set()
+    for node in kept:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        else:
+            defined.add(node.name)
+    module = ast.Module(body=kept, type_ignores=[])
+    return ast.unparse(module), defined, names_read(module)
+
+
+def names_read(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def answers(teaching: dict, submission: dict) -> dict[str, str]:
+    """``grade_id -> source`` of the submission's solution cells (the teaching notebook's list of them)."""
+    written = {grade_id(c): text(c) for c in nbgrader_cells(submission)}
+    return {grade_id(c): written.get(grade_id(c), "") for c in nbgrader_cells(teaching) if is_answer(c)}
+
+
+def grade(teaching: dict, submission: dict, cache: dict | None = None) -> dict[str, list]:
+    """``{test grade_id: [score, max score, message]}`` for ``submission`` graded by ``teaching``'s tests."""
+    kept = {gid: definitions(source) for gid, source in answers(teaching, submission).items()}
+    context = context_lines(teaching)
+    uses = {}  # name -> (answer cells defining it, names its definition reads)
+    for gid, (_, defined, read) in kept.items():
+        for name in defined:
+            uses[name] = ({gid}, read)
+    namespace = _namespace(kept, context)
+    for line in context:  # a later part on the student's earlier answer reaches it; on the reference, nothing
+        if "checks.working" in line:
+            name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
+            student = call.args[0].id
+            on_student = name in namespace and namespace[name] is namespace.get(student)
+            uses[name] = (set(), {student} if on_student else set())
+    verdicts = {}
+    for cell in nbgrader_cells(teaching):
+        if not is_test(cell):
+            continue
+        points = float(cell["metadata"]["nbgrader"]["points"])
+        reached = sorted(_reach(names_read(ast.parse(text(cell))), uses))
+        key = hashlib.sha256(json.dumps([text(cell), [kept[g][0] for g in reached], context]).encode()).hexdigest()
+        if cache is not None and key in cache:
+            verdicts[grade_id(cell)] = [cache[key][0] * points, points, cache[key][1]]
+            continue
+        passed, message = _run(text(cell), namespace)
+        verdicts[grade_id(cell)] = [points if passed else 0.0, points, message]
+        if cache is not None:
+            cache[key] = (1.0 if passed else 0.0, message)
+    return verdicts
+
+
+def _reach(names: set[str], uses: dict) -> set[str]:
+    """The answer cells that ``names`` reach through the definitions that use one another."""
+    cells, todo, seen = set(), list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in uses:
+            continue
+        seen.add(name)
+        cells |= uses[name][0]
+        todo += list(uses[name][1])
+    return cells
+
+
+_SETUP: dict[str, dict] = {}  # the context's imports and data, by their text: loaded once per process
+
+
+def _namespace(kept: dict, context: list[str]) -> dict:
+    """The notebook's context with the student's definitions: checks first, then the answers, then the wiring."""
+    setup = "\n".join(line for line in context if "checks.working" not in line)
+    if setup not in _SETUP:
+        _SETUP[setup] = {"__name__": "__main__"}
+        exec(compile(setup, "<context>", "exec"), _SETUP[setup])  # noqa: S102 - the teaching notebook's lines
+    namespace = dict(_SETUP[setup])
+    for gid, (source, _, _) in kept.items():
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.suppress(Exception),
+        ):  # a broken answer: its tests fail
+            exec(compile(source, f"<answer {gid}>", "exec"), namespace)  # noqa: S102 - graded, not trusted
+    for line in context:
+        if "checks.working" in line:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(line, "<wiring>", "exec"), namespace)  # noqa: S102 - the teaching notebook's line
+            except Exception:  # noqa: BLE001 - the answer is missing altogether: the reference stands in
+                name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
+                namespace[name] = eval(compile(ast.Expression(call.args[2]), "<wiring>", "eval"), namespace)  # noqa: S307
+    return namespace
+
+
+def _guarded() -> dict:
+    """The modules an answer could patch to pass a check: digitlab's, NumPy's top level and linalg, builtins."""
+    import builtins
+
+    import numpy
+
+    mods = [m for name, m in list(sys.modules.items()) if name.startswith("digitlab") and m is not None]
+    return {m.__name__: (m, dict(vars(m))) for m in [*mods, numpy, numpy.linalg, builtins]}
+
+
+def _run(source: str, namespace: dict) -> tuple[bool, str]:
+    """Run one test cell; (passed, what it printed or the error's message). A cell during which the answers
+    changed a guarded module (``_guarded``) fails, naming the change, and the module is put back."""
+    before = _guarded()
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<test>", "exec"), namespace)  # noqa: S102 - the teaching notebook's test
+        passed, message = True, out.getvalue().strip()
+    except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from answers too
+        passed, message = False, f"{type(error).__name__}: {error}"
+    for name, (module, saved) in before.items():
+        now = vars(module)
+        changed = sorted(k for k in saved if now.get(k, now) is not saved[k])  # rebound or deleted, not added
+        if changed:
+            now.clear()
+            now.update(saved)
+            passed, message = False, f"tampering: the answers changed {name}.{changed[0]} while graded"
+    return passed, message
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__)
+        return 2
+    import digitlab.checks  # noqa: F401 - loaded before anything the submission holds
+
+    teaching, submission = (json.loads(Path(p).read_text()) for p in argv)
+    print(json.dumps(grade(teaching, submission)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
