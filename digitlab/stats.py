@@ -5,7 +5,7 @@ is one sample of the images the model will meet, so the count carries sampling
 noise. ``wilson`` gives the 95% Wilson score interval for it (good at small n
 and near 100%, where the plain ``p +- 1.96 sqrt(p (1 - p) / n)`` is not). On a
 digit pair's ~400 test images one image is 0.25 points and the interval at 98%
-is about +-1.4 points; on the 2,000 ten-digit images it is about +-1 point at
+is about +-1.4 points; on the 2,000 ten-digit images it is about +-1.1 points at
 93%. An interval is one model's uncertainty. Two models scored on the same
 images are compared with a paired test, ``mcnemar``: only the images one gets
 right and the other wrong carry information, and whether the two intervals
