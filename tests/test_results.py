@@ -232,3 +232,47 @@ def test_notebook_05_stores_a_still_of_the_explorer():
     cell = _code_cell("05_lambda_explorer.ipynb", "a still: no kernel needed")
     html = ["".join(o["data"]["text/html"]) for o in cell["outputs"] if "text/html" in o.get("data", {})]
     assert html and 'class="explorer-weights"' in html[0] and "test accuracy" in html[0]
+
+
+def test_compute_writes_what_the_file_holds(splits, monkeypatch):
+    """``compute`` with every experiment replaced by a stand-in of the right kind (the real ones take half an
+    hour): the records it writes have the keys, order and paired entries that the file holds."""
+    import types
+
+    from digitlab.reproduce import results as module
+
+    rng = np.random.default_rng(0)
+
+    def fit(shape):
+        history = {"epoch": np.array([0, 1]), "holdout_acc": np.array([0.5, 0.6]), "test_acc": np.array([0.5, 0.7])}
+        return types.SimpleNamespace(w=rng.normal(size=shape), history=history, best_epoch=1)
+
+    def solved(data, penalty, lam, k=None):
+        w = rng.normal(size=(785,) if k is None else (785, k))
+        scores = [Accuracy(int(rng.integers(0, len(d.y))), len(d.y)) for d in data]
+        return optimum.Solved(penalty, lam, w, *scores, 1.0, 0.0, 1)
+
+    def path(data, grid, penalty, k=None):
+        steps = [solved(data, penalty, lam, k) for lam in grid]
+        return steps, steps[0]
+
+    monkeypatch.setattr(module, "logistic_batch_run", lambda pair, *a: fit(785))
+    monkeypatch.setattr(module, "logistic_optimum", lambda pair, p, *a: path(pair, optimum.GRID["pair"], p))
+    monkeypatch.setattr(module, "softmax_optimum", lambda s, p, *a: path(s, optimum.GRID["all"], p, 10))
+    monkeypatch.setattr(
+        module, "softmax_recipe", lambda s, seed, *a: {k: fit((785, 10)) for k, _ in rp.recipe_runs(18000, seed)}
+    )
+
+    def code(s, lams, seed, **settings):
+        scores = [Accuracy(int(rng.integers(0, 2000)), 2000) for _ in range(2)]
+        return [rp.CodeRun(p, lam, rng.normal(size=(785, 12)), *scores) for p in rp.ORDER for lam in lams]
+
+    monkeypatch.setattr(module, "report_code_search", code)
+    fresh = rp.compute(splits, progress=False)
+    stored = rp.load_results()
+    assert sorted(fresh) == sorted(stored) and sorted(fresh["softmax"]) == sorted(stored["softmax"])
+    assert sorted(fresh["paired"]) == sorted(stored["paired"])
+    for seed in rp.SEEDS:
+        assert list(rp.stored_code(fresh, seed)) == list(rp.stored_code(stored, seed))
+        assert set(rp.stored_recipe(fresh, seed)) == set(rp.stored_recipe(stored, seed))
+    rp.format_table(fresh), rp.format_summary(fresh)  # the table and its summary read what compute writes
