@@ -83,8 +83,8 @@ def report_code_search(
     seed : int
         The start (``report_code_start``).
     dtype : float32 (default) or float64
-        The code's arithmetic is float64 after its first step; float32 gives the same counts here at less
-        than half the time (see ``tests/test_results.py``).
+        The code's arithmetic is float64 after its first step. Measured here, float32 gives the same hold-out
+        and test counts (seed 0, all six runs) in half the time.
 
     The choice, as the code makes it: per penalty the first run of the highest hold-out accuracy
     (``code_choice``).
