@@ -5,20 +5,35 @@ is one sample of the images the model will meet, so the count carries sampling
 noise. ``wilson`` gives the 95% Wilson score interval for it (good at small n
 and near 100%, where the plain ``p +- 1.96 sqrt(p (1 - p) / n)`` is not). On a
 digit pair's ~400 test images one image is 0.25 points and the interval at 98%
-is about +-1.4 points; on the 2,000 ten-digit images it is about +-1 point at
-93%. Two accuracies whose intervals overlap widely are not told apart by that
-test set. A recipe with a random start has a second source of spread, the seed:
-``SeedSpread`` holds one count per seed and reports their mean and range.
+is about +-1.4 points; on the 2,000 ten-digit images it is about +-1.1 points at
+93%. An interval is one model's uncertainty. Two models scored on the same
+images are compared with a paired test, ``mcnemar``: only the images one gets
+right and the other wrong carry information, and whether the two intervals
+overlap is no test at all. A recipe with a random start has a second source of
+spread, the seed: ``SeedSpread`` holds one count per seed and reports their mean
+and range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 
-__all__ = ["Z95", "Accuracy", "SeedSpread", "accuracy", "best_on_holdout", "confusion_matrix", "wilson"]
+__all__ = [
+    "Z95",
+    "Accuracy",
+    "Paired",
+    "SeedSpread",
+    "accuracy",
+    "best_on_holdout",
+    "confusion_matrix",
+    "mcnemar",
+    "mcnemar_p",
+    "wilson",
+]
 
 Z95 = 1.959963984540054  # the two-sided 95% point of the standard normal
 
@@ -140,3 +155,65 @@ class SeedSpread:
             f"{100 * high:.1f}; {len(self.correct)} seeds {100 * self.low:.2f}-{100 * self.high:.2f}, "
             f"sd {100 * self.sd:.2f})"
         )
+
+
+# ---------------------------------------------------------------- two models on the same images
+
+
+def mcnemar_p(b: int, c: int) -> float:
+    """The exact two-sided p-value of McNemar's test from the discordant counts ``b`` and ``c``.
+
+    Under "the two models are equally accurate" each of the ``b + c`` images that exactly one model gets
+    right is equally likely to be either model's, so ``b ~ Binomial(b + c, 1/2)``; the p-value is twice the
+    smaller tail, ``2 P(X <= min(b, c))``, at most 1 (1 when ``b == c``, also when ``b + c == 0``).
+    Computed in whole numbers, exact for any count.
+
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
+    for name, value in (("b", b), ("c", c)):
+        if int(value) != value or value < 0:
+            raise ValueError(f"{name}={value!r}: a discordant count is a whole number >= 0")
+    b, c = int(b), int(c)
+    n = b + c
+    tail = sum(comb(n, i) for i in range(min(b, c) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """McNemar's exact test of two models A and B on the same images.
+
+    ``b``: images A gets right and B wrong; ``c``: B right and A wrong; ``same``: images both get right or
+    both wrong (they say nothing about which is better); ``p``: the exact two-sided p-value.
+    """
+
+    b: int
+    c: int
+    same: int
+
+    @property
+    def p(self) -> float:
+        return mcnemar_p(self.b, self.c)
+
+    def __str__(self) -> str:
+        return f"b = {self.b} (A right, B wrong), c = {self.c} (B right, A wrong), exact McNemar p = {self.p:.3g}"
+
+
+def mcnemar(right_a: np.ndarray, right_b: np.ndarray) -> Paired:
+    """McNemar's exact test from each model's per-image correctness, ``right_a``, ``right_b`` bool ``(n,)``.
+
+    Both must be scored on the same ``n`` images in the same order, e.g. ``right_a = model_a_labels == y``.
+
+    Introduced in ``02_logistic_regression.ipynb``.
+    """
+    right_a, right_b = np.asarray(right_a), np.asarray(right_b)
+    if right_a.shape != right_b.shape or right_a.ndim != 1:
+        raise ValueError(
+            f"per-image correctness of shapes {right_a.shape} and {right_b.shape}: a paired test needs both "
+            "models scored on the same images, one flag per image"
+        )
+    if right_a.dtype != bool or right_b.dtype != bool:
+        raise ValueError("pass per-image correctness as booleans (labels == y), not labels or scores")
+    b = int(np.sum(right_a & ~right_b))
+    c = int(np.sum(~right_a & right_b))
+    return Paired(b, c, len(right_a) - b - c)
