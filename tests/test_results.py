@@ -250,8 +250,13 @@ def test_compute_writes_what_the_file_holds(splits, monkeypatch):
 
     def solved(data, penalty, lam, k=None):
         w = rng.normal(size=(785,) if k is None else (785, k))
-        scores = [Accuracy(int(rng.integers(0, len(d.y))), len(d.y)) for d in data]
-        return optimum.Solved(penalty, lam, w, *scores, 1.0, 0.0, 1)
+        train, holdout, test = (Accuracy(int(rng.integers(0, len(d.y))), len(d.y)) for d in data)
+        numbers = dict(norm=1.0, zero_count=0, unseen_count=0, near_zero_count=0, size=w[1:].size, objective=0.5)
+        return optimum.Solution(
+            None, penalty, lam, w, train.value, holdout.value, test.value, **numbers, iterations=1,
+            test_correct=test.correct, test_total=test.total, holdout_correct=holdout.correct,
+            holdout_total=holdout.total, optimality=1e-6,
+        )
 
     def path(data, grid, penalty, k=None):
         steps = [solved(data, penalty, lam, k) for lam in grid]

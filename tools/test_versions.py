@@ -102,7 +102,8 @@ def excluded() -> list[str]:
     """Test files left to ``tasks.py test``: what executes the notebooks (nbval's own tests and the coursework's
     autograding, which runs each teaching notebook once per scripted submission) and whatever drives a browser."""
     files = [ROOT / "tests" / "test_notebooks.py", ROOT / "tests" / "test_coursework.py"]
-    files += [p for p in sorted((ROOT / "tests").glob("test_*.py")) if "requires_browser" in p.read_text()]
+    in_browser = re.compile(r"requires_browser|browser_test")
+    files += [p for p in sorted((ROOT / "tests").rglob("test_*.py")) if in_browser.search(p.read_text())]
     return [f"--ignore={p.relative_to(ROOT)}" for p in files if p.exists()]
 
 

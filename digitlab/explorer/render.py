@@ -70,17 +70,26 @@ def answer_html(solution: Solution, state: str = "final", kernel_ms: float = 0.0
     tiles = np.asarray(w).reshape(len(w), -1)[1:].T  # (k, 784)
     if task == ALL_DIGITS:
         captions = [f"digit {d}" for d in range(10)]
+        alts = [
+            f"weights of digit {d} as a 28 by 28 image: red where ink raises its score, blue where ink lowers "
+            "it, white where a pixel does not matter"
+            for d in range(10)
+        ]
         key = "red: pixels that raise the digit's score, blue: pixels that lower it"
         size, width = 100, 560  # two rows of five
     else:
         captions = [f"{task[1]} (red) against {task[0]} (blue)"]
+        alts = [
+            f"weights of {task[1]} against {task[0]} as a 28 by 28 image: red where ink votes {task[1]}, blue "
+            f"where ink votes {task[0]}, white where a pixel does not matter"
+        ]
         key = f"red: ink there votes {task[1]}, blue: ink there votes {task[0]}"
         size, width = 380, 380
     figures = "".join(
-        f'<figure><img class="explorer-weights" alt="weights, {caption}" width="{size}" height="{size}" '
+        f'<figure><img class="explorer-weights" alt="{alt}" width="{size}" height="{size}" '
         f'src="data:image/png;base64,{b64encode(tile_png(tile, vmax)).decode()}">'
         f"<figcaption>{caption}</figcaption></figure>"
-        for tile, caption in zip(tiles, captions)
+        for tile, caption, alt in zip(tiles, captions, alts)
     )
     scale = (
         f'<div class="explorer-scale"><span>&minus;{vmax:.3g}</span>'
