@@ -290,4 +290,5 @@ LECTURE_STYLE = """<style>
 [cell-index]:has(~ [cell-index] .explorer-root) { display: none; }
 .jp-Cell:has(~ .jp-Cell .explorer-root) { display: none; }
 .explorer-root { min-height: 700px; }
+[cell-index]:has(.explorer-still), .jp-Cell:has(.explorer-still) { display: none; }  /* a still, for readers */
 </style>"""
