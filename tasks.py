@@ -7,7 +7,7 @@ Both use one virtual environment, .venv (Python 3.10 or newer), with digitlab in
 editable. `lab` installs what the notebooks need (the `notebooks` extra); `test` adds the `test` extra,
 which holds the notebooks' set too, to the same environment. Each set is installed again only when
 pyproject.toml changed since it was last installed; nothing is ever removed. Extra arguments go to
-JupyterLab or pytest.
+JupyterLab or pytest; `test` runs pytest on every core unless they say `-n`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ STAMP = VENV / ".digitlab-installed"  # {extra: SHA-256 of the pyproject.toml it
 #: The extra each command installs, and the sets that extra brings (`test` includes `notebooks`).
 EXTRAS = {"lab": "notebooks", "test": "test"}
 SETS = {"notebooks": ("notebooks",), "test": ("notebooks", "test")}
+#: The suite on every core (pytest-xdist), a test file's tests kept together on one worker (a notebook's cells run
+#: in order in one kernel); ``-n 0`` among the extra arguments runs it in one process.
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 
 
 def bin_dir() -> Path:
@@ -72,7 +75,8 @@ def main() -> int:
     if command == "lab":
         root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         return subprocess.call([str(bin_dir() / "jupyter"), "lab", *root, "notebooks/00_index.ipynb", *extra], cwd=ROOT)
-    return subprocess.call([str(bin_dir() / "python"), "-m", "pytest", *extra], cwd=ROOT)
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in extra) else PARALLEL
+    return subprocess.call([str(bin_dir() / "python"), "-m", "pytest", *workers, *extra], cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -264,3 +264,13 @@ def test_explorer_in_voila_passes_axe_speaks_lambda_and_announces_by_keyboard(br
         violations = run_axe(page)
         assert not violations, describe(violations)
         page.close()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "coursework" / "release").glob("*/*.ipynb")), ids=lambda p: p.name)
+def test_every_part_of_a_student_copy_states_its_instructions_before_its_cell(path):
+    """A screen reader reads top to bottom: each answer cell comes right after the words that say what to write."""
+    cells = json.loads(path.read_text())["cells"]
+    answers = [i for i, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("solution")]
+    assert answers, path
+    unannounced = [i for i in answers if cells[i - 1]["cell_type"] != "markdown"]
+    assert not unannounced, f"{path.name}: answer cells {unannounced} follow code, not their instructions"
