@@ -378,6 +378,9 @@ def test_a_safe_learning_rate_is_computed_from_the_data(splits):
         checks.check_safe_learning_rate(lambda X: 1 / (np.linalg.eigvalsh(X.T @ X)[-1] / 4), X)  # the sum's L
     with pytest.raises(CheckFailed, match="not done yet"):
         checks.check_safe_learning_rate(not_done, X)
+    with pytest.raises(CheckFailed, match="variance") as failure:  # right only for pixels centred on zero
+        checks.check_safe_learning_rate(lambda X: 1.0 / (X.shape[1] * np.var(X)), X)
+    assert "off zero" in str(failure.value)
 
 
 def train_pair(pair, lr, epochs, batch_size, patience=None, rng=None, lam=0.0, *, mistake=None):

@@ -44,14 +44,22 @@ def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
     Introduced in ``02_logistic_regression.ipynb``.
     """
     part = "safe learning rate"
-    for scale in (1.0, 10.0, 0.1):  # the curvature moves by 100 each way: no one number fits all three
-        probe = scale * np.asarray(X, dtype=np.float64)
+    shifted = 5.0 + np.random.default_rng(0).uniform(0, 1, (500, 30))  # far from zero: small variance, large L
+    for scale, probe in ((1.0, X), (10.0, X), (0.1, X), (None, shifted)):  # the curvature moves by 100 each way
+        probe = np.asarray(probe, dtype=np.float64) * (1.0 if scale is None else scale)
         lr = _scalar(part, "the learning rate", _call(part, rate_fn, probe, forbidden=(logistic_curvature,)))
         n, d = probe.shape
         limit = 2 / logistic_curvature(probe)
-        what = f"X{'' if scale == 1 else f' times {scale:g}'} ({n} x {d})"
+        shown = "5 + U(0, 1) images, off zero" if scale is None else f"X{'' if scale == 1 else f' times {scale:g}'}"
+        what = f"{shown} ({n} x {d})"
         if not lr > 0:
             raise CheckFailed(f"{part}: {lr!r} is not a positive number")
+        if lr >= limit and scale is None:
+            raise CheckFailed(
+                f"{part}: lr={lr:.4g} is not below 2 / L = {limit:.4g} for {what}: the spread of the pixel values "
+                "(their variance) is not the curvature; the mean pixel counts too: L is the largest eigenvalue of "
+                "X^T X / (4 n), computed from X itself"
+            )
         if lr >= limit:
             raise CheckFailed(
                 f"{part}: lr={lr:.4g} is not below 2 / L = {limit:.4g} for {what}: the steps overshoot and the "
@@ -62,7 +70,8 @@ def check_safe_learning_rate(rate_fn: Callable, X: np.ndarray) -> str:
                 f"{part}: lr={lr:.4g} is {limit / lr:.0f} times below 2 / L = {limit:.4g} for {what}: descent would "
                 "crawl; L is the largest eigenvalue of X^T X / (4 n), the MEAN over the n images, not the sum"
             )
-    return _passes(part, f"lr below 2 / L for X ({n} x {d}), and for X times 10 and times 0.1")
+    size = " x ".join(map(str, np.shape(X)))
+    return _passes(part, f"lr below 2 / L for X ({size}), for X times 10 and 0.1, and for images off zero")
 
 
 def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch_size: int = 5) -> str:
