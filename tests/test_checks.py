@@ -220,6 +220,17 @@ def last_of_the_best(lams, holdout, test):
     return lams[np.flatnonzero(holdout == holdout.max())[-1]]  # right only when the smaller is listed first
 
 
+def tie_broken_by_test(lams, holdout_acc, test_acc):
+    best = max(holdout_acc)
+    tied = [i for i, acc in enumerate(holdout_acc) if acc == best]
+    return float(lams[max(tied, key=lambda i: (test_acc[i], lams[i]))])
+
+
+def rounded_holdout(lams, holdout_acc, test_acc):
+    r = np.round(np.asarray(holdout_acc), 2)
+    return float(max(lam for lam, a in zip(lams, r) if a == r.max()))
+
+
 def not_done(*args):
     raise NotImplementedError
 
@@ -265,6 +276,10 @@ WRONG = [
     (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, prefer_small=True), ["larger lambda"]),
     (checks.check_lambda_choice, first_of_the_best, ["larger lambda"]),
     (lambda f: checks.check_lambda_choice(f, seed=1), last_of_the_best, ["larger lambda"]),
+    (checks.check_lambda_choice, tie_broken_by_test, ["broken by the test accuracy", "larger lambda"]),
+    (lambda f: checks.check_lambda_choice(f, seed=1), tie_broken_by_test, ["broken by the test accuracy"]),
+    (checks.check_lambda_choice, rounded_holdout, ["rounded", "below the best"]),
+    (lambda f: checks.check_lambda_choice(f, seed=1), rounded_holdout, ["rounded", "below the best"]),
 ]
 
 
