@@ -231,6 +231,26 @@ def rounded_holdout(lams, holdout_acc, test_acc):
     return float(max(lam for lam, a in zip(lams, r) if a == r.max()))
 
 
+def reset_on_rise(loss_fn, w0, lr, epochs, holdout_acc, patience):
+    """Counts the evaluations below the previous epoch's accuracy, not below the best."""
+    w = np.array(w0, dtype=float)
+    prev = best = holdout_acc(w)
+    best_w, best_epoch, below = w.copy(), 0, 0
+    for epoch in range(1, epochs + 1):
+        w = w - lr * loss_fn(w)[1]
+        acc = holdout_acc(w)
+        if acc >= best:
+            best, best_w, best_epoch = acc, w.copy(), epoch
+        if acc >= prev:
+            below = 0
+        else:
+            below += 1
+            if below == patience:
+                break
+        prev = acc
+    return best_w, best_epoch
+
+
 def not_done(*args):
     raise NotImplementedError
 
@@ -265,6 +285,8 @@ WRONG = [
     (checks.check_gradient_descent, lambda *a: descend(*a, late=1), ["stopped late"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, late=-1), ["stopped early"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, late=2, calls=2), ["stopped late", "after 3 eval"]),
+    (checks.check_gradient_descent, reset_on_rise, ["stopped late", "zig-zags", "below the BEST"]),
+    (lambda f: checks.check_gradient_descent(f, seed=3, patience=2), reset_on_rise, ["zig-zags", "below the BEST"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + (t + 1) / T), ["off by one"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 * (1 + t / T), ["grows"]),
     (checks.check_soft_threshold, lambda w, t: np.r_[w[0], w[1:] - t * np.sign(w[1:])], ["cross zero", "clamp"]),

@@ -114,6 +114,13 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     handed to ``loss_fn`` (calling it twice on the same weights is one step): exactly ``peak + patience``.
     The reference is ``loop.early_stopping``.
     """
+    _descent_probe(descend_fn, seed=seed, patience=patience)
+    return _descent_probe(descend_fn, seed=seed, patience=patience, zigzag=True)
+
+
+def _descent_probe(descend_fn: Callable, *, seed: int, patience: int, zigzag: bool = False) -> str:
+    """Run ``check_gradient_descent``'s bowl once; ``zigzag``: after the best the hold-out accuracy zig-zags
+    below it (down 0.02, up 0.01, ...), never back to the best, so the loop still ends ``patience`` later."""
     part = "gradient descent with early stopping"
     rng = np.random.default_rng(seed)
     d, lr, epochs, rise = 3, 0.2, 40, 2
@@ -124,6 +131,8 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
     curve[rise + 1 : rise + patience] -= 0.005  # a dip of patience - 1 evaluations below the best ...
     for t in range(rise + patience, epochs + 1):  # ... then a climb to the best at `peak`, then a fall
         curve[t] = curve[rise] + 0.01 * (min(t, peak) - rise - patience + 1) - 0.01 * max(t - peak, 0)
+    if zigzag:
+        curve[peak + 1 :] = curve[peak] - 0.02 + 0.01 * ((np.arange(peak + 1, epochs + 1) - peak - 1) % 2)
     seen = []  # the distinct weights loss_fn was called on, in order: one per step
 
     def loss_fn(w):
@@ -149,6 +158,12 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
             f"stop only after {patience} evaluations in a row below the best"
         )
     if int(epoch) == peak and _close(kept, path[peak]):
+        if steps > stop and zigzag:
+            raise CheckFailed(
+                f"{part}: it stopped late, after {steps} steps, on a hold-out accuracy that zig-zags below the best "
+                f"after epoch {peak}: the count restarted whenever the accuracy rose over the previous epoch's; "
+                f"count the evaluations below the BEST, restart only at a new best, and stop after {patience}"
+            )
         if steps > stop:
             raise CheckFailed(
                 f"{part}: it kept the right weights but stopped late, after {steps} steps: after {patience} "
@@ -165,7 +180,9 @@ def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int
                 f"{patience} evaluations in a row below the best, at epoch {stop}"
             )
         return _passes(
-            part, f"a dip, the best at epoch {peak}, stopped {steps - peak} epochs later, patience {patience}"
+            part,
+            f"a dip, the best at epoch {peak}, stopped {steps - peak} epochs later, patience {patience}; also when the "
+            "accuracy zig-zags below the best",
         )
     later = [t for t in range(peak + 1, epochs + 1) if _close(kept, path[t])]
     if later:
