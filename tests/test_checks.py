@@ -709,6 +709,33 @@ def test_ten_digit_training_passes_or_says_why():
             assert word in str(failure.value), f"{word!r} not in {failure.value}"
 
 
+def trains_on_global(field):
+    """A ``train_ten_digits`` that also trains on a split read from the module's global ``course_splits``."""
+
+    def train_ten_digits(X, y, rng):
+        extra = getattr(course_splits, field)
+        return ten_digits(0.5)(np.vstack([X, extra.X]), np.concatenate([y, extra.y]), rng)
+
+    return train_ten_digits
+
+
+course_splits = None  # the notebook's `splits`, set by the test below
+
+
+@pytest.mark.parametrize(("field", "words"), [("test", ["the test set", "X, y alone"]), ("holdout", ["hold-out"])])
+@pytest.mark.parametrize("report", [True, False])
+def test_ten_digit_training_on_a_global_split_fails(monkeypatch, field, words, report):
+    train, scored = ten_digit_problem()
+    extra = dl.Data(scored.X[:50], scored.y[:50])
+    monkeypatch.setitem(globals(), "course_splits", dl.Splits(train, scored, extra))
+    shown = {"report": extra} if report else {}
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_ten_digit_training(trains_on_global(field), train, scored, target=0.8, **shown)
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+    assert globals()["course_splits"].test is extra  # put back after the check
+
+
 def most_confused(C, *, both_ways=False, swapped=False, in_place=False):
     D = C if in_place else C.copy()
     np.fill_diagonal(D, 0)

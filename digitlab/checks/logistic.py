@@ -4,6 +4,7 @@ early stopping, and a digit-pair classifier trained on the training split and st
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -194,18 +195,54 @@ def _descent_probe(descend_fn: Callable, *, seed: int, patience: int, zigzag: bo
 
 
 class _Withheld:
-    """Stands in for the test split while a check trains: any use of it fails, naming the mistake."""
+    """Stands in for a split while a check trains: any use of it fails, naming the mistake (``why``)."""
 
-    def __init__(self, part: str) -> None:
+    def __init__(self, part: str, why: str = "") -> None:
         self._part = part
-
-    def _refuse(self, *args, **kwargs):
-        raise CheckFailed(
-            f"{self._part}: training looked at the test set (pair.test); the check withholds it: train on "
-            "pair.train and stop early on pair.holdout, so the test score stays an honest estimate"
+        self._why = why or (
+            "training looked at the test set (pair.test); the check withholds it: train on pair.train and stop "
+            "early on pair.holdout, so the test score stays an honest estimate"
         )
 
+    def _refuse(self, *args, **kwargs):
+        raise CheckFailed(f"{self._part}: {self._why}")
+
     __getattr__ = __iter__ = __getitem__ = __len__ = _refuse
+
+
+@contextmanager
+def withholding(part: str, fn: Callable, held: dict):
+    """While the block runs, every global of ``fn``'s module holding a split of ``held`` (name -> ``Data``,
+    e.g. ``{"test": splits.test}``), itself or as a field of a ``Splits``, reads as ``_Withheld``."""
+
+    def stand_in(name: str) -> _Withheld:
+        why = (
+            f"training looked at the {name} set ({name} images read from a global such as splits.{name}); "
+            "the check withholds it: train on X, y alone"
+        )
+        return _Withheld(part, why)
+
+    def matches(value, data) -> bool:
+        return value is data or getattr(value, "X", None) is getattr(data, "X", 0)
+
+    space = getattr(fn, "__globals__", None)
+    swapped = {}
+    for key, value in list((space or {}).items()):
+        if key.startswith("__") or isinstance(value, type):
+            continue
+        direct = [name for name, data in held.items() if matches(value, data)]
+        fields = getattr(value, "_fields", ())
+        inner = {f: stand_in(n) for f in fields for n, d in held.items() if matches(getattr(value, f), d)}
+        if inner and {"holdout", "test"} <= set(fields):  # a Splits: both its scoring sets, whichever was passed
+            inner = {"holdout": stand_in("hold-out"), "test": stand_in("test"), **inner}
+        if direct:
+            swapped[key], space[key] = value, stand_in(direct[0])
+        elif inner:
+            swapped[key], space[key] = value, value._replace(**inner)
+    try:
+        yield
+    finally:
+        space.update(swapped) if swapped else None
 
 
 class _Watched(np.ndarray):
