@@ -567,6 +567,11 @@ def fit_from_ones(X, t, lam, lr, epochs):
     return w
 
 
+def fit_half_threshold_last(X, t, lam, lr, epochs):
+    w = own_fit_l1(X, t, lam, lr, epochs - 1)
+    return own_soft_threshold(w - lr * own_logistic_loss(w, X, t)[1], lr * lam / 2)  # half on the last epoch
+
+
 @pytest.mark.parametrize(
     ("check", "wrong", "words"),
     [
@@ -587,6 +592,7 @@ def fit_from_ones(X, t, lam, lr, epochs):
         (checks.check_l1_fit, fit_one_step_short, "after 29 steps"),
         (checks.check_l1_fit, fit_uphill, "uphill"),
         (checks.check_l1_fit, fit_from_ones, "start from zeros"),
+        (checks.check_l1_fit, fit_half_threshold_last, "0.5 x lr * lam"),
     ],
 )
 def test_each_regularisation_mistake_is_named(check, wrong, words):

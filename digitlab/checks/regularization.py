@@ -163,9 +163,18 @@ def check_l1_fit(
             f"{part}: no weight is exactly zero, where {zeros} should be: use the proximal step (soft-thresholding), "
             "not the subgradient step"
         )
+    gap = np.abs(w - expected)
+    off = np.flatnonzero(gap > 1e-6)
+    shift = gap[[i for i in off if i > 0 and w[i] != 0 and expected[i] != 0]]  # pixel weights, neither zero
+    if not gap[0] > 1e-6 and shift.size and np.allclose(shift, shift[0], rtol=0.05):
+        raise CheckFailed(
+            f"{part}: the nonzero pixel weights differ from {epochs} proximal steps from w = 0, each by "
+            f"{shift[0]:.3g} = {shift[0] / (lr * lam):.2g} x lr * lam, the bias not: a step soft-thresholded by "
+            f"another amount; every step thresholds the pixel weights by lr * lam = {lr * lam:.3g}"
+        )
     raise CheckFailed(
-        f"{part}: expected {epochs} proximal steps from w = 0 (largest difference {np.max(np.abs(w - expected)):.3g}); "
-        "start from zeros and pass lr and lam through"
+        f"{part}: expected {epochs} proximal steps from w = 0; {off.size} of {d} weights differ (largest difference "
+        f"{np.max(gap):.3g}, at w[{int(np.argmax(gap))}]): start from zeros and pass lr and lam through"
     )
 
 
