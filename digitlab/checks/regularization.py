@@ -205,7 +205,7 @@ def check_lambda_choice(choose_fn: Callable[[np.ndarray, np.ndarray, np.ndarray]
     chosen = _scalar(part, "the chosen lambda", chosen)
     if np.isclose(chosen, larger):
         _no_rounding(part, choose_fn, rng)
-        return _passes(part, f"lam={larger:g}: best hold-out accuracy, the larger of two equals; nothing rounded")
+        return _passes(part, f"lam={larger:g}: best hold-out accuracy, the larger of two equals")
     if np.isclose(chosen, lams[np.argmax(test)]):
         raise CheckFailed(f"{part}: chosen by the test accuracy; the test set must not choose anything: use hold-out")
     if np.isclose(chosen, smaller):
