@@ -220,6 +220,37 @@ def last_of_the_best(lams, holdout, test):
     return lams[np.flatnonzero(holdout == holdout.max())[-1]]  # right only when the smaller is listed first
 
 
+def tie_broken_by_test(lams, holdout_acc, test_acc):
+    best = max(holdout_acc)
+    tied = [i for i, acc in enumerate(holdout_acc) if acc == best]
+    return float(lams[max(tied, key=lambda i: (test_acc[i], lams[i]))])
+
+
+def rounded_holdout(lams, holdout_acc, test_acc):
+    r = np.round(np.asarray(holdout_acc), 2)
+    return float(max(lam for lam, a in zip(lams, r) if a == r.max()))
+
+
+def reset_on_rise(loss_fn, w0, lr, epochs, holdout_acc, patience):
+    """Counts the evaluations below the previous epoch's accuracy, not below the best."""
+    w = np.array(w0, dtype=float)
+    prev = best = holdout_acc(w)
+    best_w, best_epoch, below = w.copy(), 0, 0
+    for epoch in range(1, epochs + 1):
+        w = w - lr * loss_fn(w)[1]
+        acc = holdout_acc(w)
+        if acc >= best:
+            best, best_w, best_epoch = acc, w.copy(), epoch
+        if acc >= prev:
+            below = 0
+        else:
+            below += 1
+            if below == patience:
+                break
+        prev = acc
+    return best_w, best_epoch
+
+
 def not_done(*args):
     raise NotImplementedError
 
@@ -254,6 +285,8 @@ WRONG = [
     (checks.check_gradient_descent, lambda *a: descend(*a, late=1), ["stopped late"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, late=-1), ["stopped early"]),
     (checks.check_gradient_descent, lambda *a: descend(*a, late=2, calls=2), ["stopped late", "after 3 eval"]),
+    (checks.check_gradient_descent, reset_on_rise, ["stopped late", "zig-zags", "below the BEST"]),
+    (lambda f: checks.check_gradient_descent(f, seed=3, patience=2), reset_on_rise, ["zig-zags", "below the BEST"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 / (1 + (t + 1) / T), ["off by one"]),
     (checks.check_annealed_rate, lambda t, eta0, T: eta0 * (1 + t / T), ["grows"]),
     (checks.check_soft_threshold, lambda w, t: np.r_[w[0], w[1:] - t * np.sign(w[1:])], ["cross zero", "clamp"]),
@@ -265,6 +298,10 @@ WRONG = [
     (checks.check_lambda_choice, lambda lams, h, t: choose(lams, h, t, prefer_small=True), ["larger lambda"]),
     (checks.check_lambda_choice, first_of_the_best, ["larger lambda"]),
     (lambda f: checks.check_lambda_choice(f, seed=1), last_of_the_best, ["larger lambda"]),
+    (checks.check_lambda_choice, tie_broken_by_test, ["broken by the test accuracy", "larger lambda"]),
+    (lambda f: checks.check_lambda_choice(f, seed=1), tie_broken_by_test, ["broken by the test accuracy"]),
+    (checks.check_lambda_choice, rounded_holdout, ["rounded", "below the best"]),
+    (lambda f: checks.check_lambda_choice(f, seed=1), rounded_holdout, ["rounded", "below the best"]),
 ]
 
 
@@ -378,6 +415,9 @@ def test_a_safe_learning_rate_is_computed_from_the_data(splits):
         checks.check_safe_learning_rate(lambda X: 1 / (np.linalg.eigvalsh(X.T @ X)[-1] / 4), X)  # the sum's L
     with pytest.raises(CheckFailed, match="not done yet"):
         checks.check_safe_learning_rate(not_done, X)
+    with pytest.raises(CheckFailed, match="variance") as failure:  # right only for pixels centred on zero
+        checks.check_safe_learning_rate(lambda X: 1.0 / (X.shape[1] * np.var(X)), X)
+    assert "off zero" in str(failure.value)
 
 
 def train_pair(pair, lr, epochs, batch_size, patience=None, rng=None, lam=0.0, *, mistake=None):
@@ -527,6 +567,11 @@ def fit_from_ones(X, t, lam, lr, epochs):
     return w
 
 
+def fit_half_threshold_last(X, t, lam, lr, epochs):
+    w = own_fit_l1(X, t, lam, lr, epochs - 1)
+    return own_soft_threshold(w - lr * own_logistic_loss(w, X, t)[1], lr * lam / 2)  # half on the last epoch
+
+
 @pytest.mark.parametrize(
     ("check", "wrong", "words"),
     [
@@ -547,6 +592,7 @@ def fit_from_ones(X, t, lam, lr, epochs):
         (checks.check_l1_fit, fit_one_step_short, "after 29 steps"),
         (checks.check_l1_fit, fit_uphill, "uphill"),
         (checks.check_l1_fit, fit_from_ones, "start from zeros"),
+        (checks.check_l1_fit, fit_half_threshold_last, "0.5 x lr * lam"),
     ],
 )
 def test_each_regularisation_mistake_is_named(check, wrong, words):
@@ -667,6 +713,33 @@ def test_ten_digit_training_passes_or_says_why():
             checks.check_ten_digit_training(answer, train, test, target=0.8)
         for word in words:
             assert word in str(failure.value), f"{word!r} not in {failure.value}"
+
+
+def trains_on_global(field):
+    """A ``train_ten_digits`` that also trains on a split read from the module's global ``course_splits``."""
+
+    def train_ten_digits(X, y, rng):
+        extra = getattr(course_splits, field)
+        return ten_digits(0.5)(np.vstack([X, extra.X]), np.concatenate([y, extra.y]), rng)
+
+    return train_ten_digits
+
+
+course_splits = None  # the notebook's `splits`, set by the test below
+
+
+@pytest.mark.parametrize(("field", "words"), [("test", ["the test set", "X, y alone"]), ("holdout", ["hold-out"])])
+@pytest.mark.parametrize("report", [True, False])
+def test_ten_digit_training_on_a_global_split_fails(monkeypatch, field, words, report):
+    train, scored = ten_digit_problem()
+    extra = dl.Data(scored.X[:50], scored.y[:50])
+    monkeypatch.setitem(globals(), "course_splits", dl.Splits(train, scored, extra))
+    shown = {"report": extra} if report else {}
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_ten_digit_training(trains_on_global(field), train, scored, target=0.8, **shown)
+    for word in words:
+        assert word in str(failure.value), f"{word!r} not in {failure.value}"
+    assert globals()["course_splits"].test is extra  # put back after the check
 
 
 def most_confused(C, *, both_ways=False, swapped=False, in_place=False):

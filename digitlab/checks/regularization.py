@@ -163,9 +163,18 @@ def check_l1_fit(
             f"{part}: no weight is exactly zero, where {zeros} should be: use the proximal step (soft-thresholding), "
             "not the subgradient step"
         )
+    gap = np.abs(w - expected)
+    off = np.flatnonzero(gap > 1e-6)
+    shift = gap[[i for i in off if i > 0 and w[i] != 0 and expected[i] != 0]]  # pixel weights, neither zero
+    if not gap[0] > 1e-6 and shift.size and np.allclose(shift, shift[0], rtol=0.05):
+        raise CheckFailed(
+            f"{part}: the nonzero pixel weights differ from {epochs} proximal steps from w = 0, each by "
+            f"{shift[0]:.3g} = {shift[0] / (lr * lam):.2g} x lr * lam, the bias not: a step soft-thresholded by "
+            f"another amount; every step thresholds the pixel weights by lr * lam = {lr * lam:.3g}"
+        )
     raise CheckFailed(
-        f"{part}: expected {epochs} proximal steps from w = 0 (largest difference {np.max(np.abs(w - expected)):.3g}); "
-        "start from zeros and pass lr and lam through"
+        f"{part}: expected {epochs} proximal steps from w = 0; {off.size} of {d} weights differ (largest difference "
+        f"{np.max(gap):.3g}, at w[{int(np.argmax(gap))}]): start from zeros and pass lr and lam through"
     )
 
 
@@ -184,7 +193,7 @@ def check_lambda_choice(choose_fn: Callable[[np.ndarray, np.ndarray, np.ndarray]
     test = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
     tie = int(rng.integers(0, len(lams) - 1))
     holdout[[tie, tie + 1]] = holdout.max() + 0.001  # two lams tie on the best hold-out accuracy
-    test[[tie, tie + 1]] = holdout.min() - 0.01  # where the test set disagrees
+    test[[tie, tie + 1]] = holdout.min() - 0.01, holdout.min() - 0.005  # the test set favours the smaller
     larger, smaller = lams[tie], lams[tie + 1]
     order = rng.permutation(len(lams))  # listed in any order: the first of the best is not the rule
     i, j = np.flatnonzero(order == tie)[0], np.flatnonzero(order == tie + 1)[0]
@@ -195,12 +204,39 @@ def check_lambda_choice(choose_fn: Callable[[np.ndarray, np.ndarray, np.ndarray]
     chosen = _call(part, choose_fn, lams.copy(), holdout.copy(), test.copy(), forbidden=own)
     chosen = _scalar(part, "the chosen lambda", chosen)
     if np.isclose(chosen, larger):
+        _no_rounding(part, choose_fn, rng)
         return _passes(part, f"lam={larger:g}: best hold-out accuracy, the larger of two equals")
     if np.isclose(chosen, lams[np.argmax(test)]):
         raise CheckFailed(f"{part}: chosen by the test accuracy; the test set must not choose anything: use hold-out")
     if np.isclose(chosen, smaller):
+        favoured = test.copy()  # the test set now favours the larger of the two: a tie broken by it follows
+        favoured[lams == larger] = test[lams == smaller] + 0.005
+        again = _scalar(part, "the chosen lambda", _call(part, choose_fn, lams.copy(), holdout.copy(), favoured))
+        if np.isclose(again, larger):
+            raise CheckFailed(
+                f"{part}: the tie of two equal hold-out accuracies was broken by the test accuracy; the test set "
+                "chooses nothing: of equal hold-out accuracies take the larger lambda (the simpler model)"
+            )
         raise CheckFailed(f"{part}: of two equal hold-out accuracies, take the larger lambda (the simpler model)")
     raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {larger:g}; got {chosen:g}")
+
+
+def _no_rounding(part: str, choose_fn: Callable, rng: np.random.Generator) -> None:
+    """Fail when ``choose_fn`` takes a larger lambda whose hold-out accuracy is within 0.005 below the best."""
+    lams = np.array([0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001])
+    holdout = np.round(rng.uniform(0.90, 0.95, len(lams)), 4)
+    best = int(rng.integers(1, len(lams)))
+    holdout[best], holdout[best - 1] = 0.9638, 0.9612  # both 0.96 to two decimals; the larger lam is below
+    test = np.round(rng.uniform(0.90, 0.96, len(lams)), 4)
+    chosen = _scalar(part, "the chosen lambda", _call(part, choose_fn, lams.copy(), holdout.copy(), test.copy()))
+    if np.isclose(chosen, lams[best]):
+        return
+    if np.isclose(chosen, lams[best - 1]):
+        raise CheckFailed(
+            f"{part}: lam={lams[best - 1]:g} has the hold-out accuracy 0.9612, below the best 0.9638 (lam="
+            f"{lams[best]:g}): the accuracies were rounded before comparing; compare them as they are"
+        )
+    raise CheckFailed(f"{part}: expected the lambda of the best hold-out accuracy, {lams[best]:g}; got {chosen:g}")
 
 
 def check_l1_digits(fit_fn: Callable, pair, *, lam: float, lr: float, epochs: int, zeros: int, target: float) -> str:

@@ -26,6 +26,7 @@ from .feedback import (
     refuse_own,
 )
 from .gradients import check_softmax_loss
+from .logistic import withholding
 
 FITS = (descent.fit_softmax, descent.fit_softmax_many, descent.descend, descent.descend_many)  # whole trainings
 
@@ -175,10 +176,13 @@ def check_ten_digit_training(
     (X, y), (X_test, y_test) = train, scored
     earlier = ("softmax_loss_vectorised", "annealed_rate", "train_softmax", "stable_softmax")
     refuse_own(part, train_fn, FITS)
-    with warnings.catch_warnings(), alone(train_fn, earlier), _watching(part, FITS):
+    held = {"hold-out": scored, **({"test": report} if report is not None else {})}
+    with warnings.catch_warnings(), alone(train_fn, earlier), _watching(part, FITS), withholding(part, train_fn, held):
         warnings.simplefilter("ignore", RuntimeWarning)  # a diverging rate overflows; the outcome below says so
         try:
             W = train_fn(X, y, np.random.default_rng(seed))
+        except CheckFailed:
+            raise
         except NotImplementedError:
             raise CheckFailed(f"{part}: not done yet (replace `raise NotImplementedError` with your code)") from None
         except Exception as error:  # noqa: BLE001 - any crash of the student's code is feedback
