@@ -523,3 +523,26 @@ def test_the_regrade_runs_no_code_outside_the_answers_and_fails_a_patch_made_whi
     import numpy as np
 
     assert not np.allclose(1.0, 2.0), "the patched NumPy was put back"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (  # ignores Ctrl-C and swallows every exception: only killing its process ends it
+            "    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n"
+            "        try:\n            pass\n        except BaseException:\n            pass\n",
+            "timed out: the cell ran over 2 s",
+        ),
+        ("    import os\n    os._exit(0)\n", "the answers ended the grading of this cell"),
+        ("    return np.ones(2**30)\n", "MemoryError"),  # 8 GiB: over the 3 GiB cap, within the machine
+    ],
+    ids=["never-stops", "exits", "eats-memory"],
+)
+def test_an_answer_that_never_stops_exits_or_eats_memory_fails_its_own_part_and_the_grading_goes_on(body, words):
+    name = END_TO_END
+    teaching = json.loads(source_notebooks(name)[0].read_text())
+    copy = json.loads(json.dumps(teaching))
+    cells_by_id(copy)["l2_penalty"]["source"] = "def l2_penalty(w, lam):\n" + body
+    verdict = regrade.grade(teaching, copy, seconds=2)
+    assert verdict["check_l2_penalty"][0] == 0 and words in verdict["check_l2_penalty"][2], verdict["check_l2_penalty"]
+    assert total(verdict) == (auto_points(teaching) - 1, auto_points(teaching)), "the other parts keep their points"

@@ -9,10 +9,11 @@ builtins fails as tampering. What stays open: an answer can still run any code w
 inspect the checks' frames); ``tools/review.py`` lists such code for a human.
 
 The grader then builds the notebook's context from the teaching notebook (its imports, the data, the
-``checks.working`` lines that let a later part run on digitlab's reference) and runs every graded test cell of
-the teaching notebook, hidden tests included, in that namespace. A cell that raises scores 0 with its message,
-one that passes its points. ``tools/class_grading.py`` runs this in a fresh process per submission and writes
-the result into nbgrader's gradebook.
+``checks.working`` lines that let a later part run on digitlab's reference) and runs every graded test cell of the
+teaching notebook, hidden tests included, in that namespace. A cell that raises scores 0 with its message, one
+that passes its points. Each test cell runs in a child process with nbgrader's limits (120 s, 3 GiB): an answer
+that never stops or exits fails that cell, not the submission. ``tools/class_grading.py`` runs this in a fresh
+process per submission and writes the result into nbgrader's gradebook.
 
 ``grade(..., cache=)`` reuses a test cell's verdict when the solution cells it reaches (by the names its code
 uses, followed through the definitions, and through a ``checks.working`` line only when that line kept the
@@ -26,8 +27,13 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
+import select
+import signal
 import sys
+import time
+import warnings
 from pathlib import Path
 
 # the lines of a teaching notebook's ordinary code cells that graded code relies on
@@ -96,8 +102,9 @@ def answers(teaching: dict, submission: dict) -> dict[str, str]:
     return {grade_id(c): written.get(grade_id(c), "") for c in nbgrader_cells(teaching) if is_answer(c)}
 
 
-def grade(teaching: dict, submission: dict, cache: dict | None = None) -> dict[str, list]:
-    """``{test grade_id: [score, max score, message]}`` for ``submission`` graded by ``teaching``'s tests."""
+def grade(teaching: dict, submission: dict, cache: dict | None = None, seconds: float | None = None) -> dict[str, list]:
+    """``{test grade_id: [score, max score, message]}`` for ``submission`` graded by ``teaching``'s tests, each
+    test cell within ``seconds`` (``CELL_SECONDS`` unless given)."""
     kept = {gid: definitions(source) for gid, source in answers(teaching, submission).items()}
     context = context_lines(teaching)
     uses = {}  # name -> (answer cells defining it, names its definition reads)
@@ -121,7 +128,7 @@ def grade(teaching: dict, submission: dict, cache: dict | None = None) -> dict[s
         if cache is not None and key in cache:
             verdicts[grade_id(cell)] = [cache[key][0] * points, points, cache[key][1]]
             continue
-        passed, message = _run(text(cell), namespace)
+        passed, message = _run(text(cell), namespace, seconds or CELL_SECONDS)
         verdicts[grade_id(cell)] = [points if passed else 0.0, points, message]
         if cache is not None:
             cache[key] = (1.0 if passed else 0.0, message)
@@ -178,9 +185,59 @@ def _guarded() -> dict:
     return {m.__name__: (m, dict(vars(m))) for m in [*mods, numpy, numpy.linalg, builtins]}
 
 
-def _run(source: str, namespace: dict) -> tuple[bool, str]:
-    """Run one test cell; (passed, what it printed or the error's message). A cell during which the answers
-    changed a guarded module (``_guarded``) fails, naming the change, and the module is put back."""
+#: What one test cell may cost when regraded: as nbgrader's autograde allows (nbgrader_config.py).
+CELL_SECONDS = 120
+CELL_BYTES = 3 * 1024**3
+
+
+def _run(source: str, namespace: dict, seconds: float = CELL_SECONDS) -> tuple[bool, str]:
+    """Run one test cell in a child process (a fork of this one, so it sees the namespace), under a time limit
+    and a memory cap: an answer that loops, exits or eats the memory fails that cell alone and the grading goes
+    on. Where the system cannot fork, the cell runs here, without the limits."""
+    if not hasattr(os, "fork"):
+        return _run_here(source, namespace)
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns of forking a threaded process; the child only computes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: run the cell, send the verdict, leave without running anything of the parent's
+        code = 1
+        try:
+            os.close(read_end)
+            with contextlib.suppress(ImportError, ValueError, OSError):
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_AS, (CELL_BYTES, CELL_BYTES))
+            verdict = json.dumps(_run_here(source, namespace)).encode()
+            while verdict:
+                verdict = verdict[os.write(write_end, verdict) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    with os.fdopen(read_end, "rb") as pipe:
+        while (left := deadline - time.monotonic()) > 0 and select.select([pipe], [], [], left)[0]:
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    timed_out = time.monotonic() >= deadline
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if timed_out:
+        return False, f"timed out: the cell ran over {seconds:g} s (does a loop in an answer never end?)"
+    try:
+        passed, message = json.loads(b"".join(chunks))
+    except ValueError:
+        return False, f"the answers ended the grading of this cell (exit status {os.waitstatus_to_exitcode(status)})"
+    return passed, message
+
+
+def _run_here(source: str, namespace: dict) -> tuple[bool, str]:
+    """Run one test cell in this process; (passed, what it printed or the error's message). A cell during which
+    the answers changed a guarded module (``_guarded``) fails, naming the change, and the module is put back."""
     before = _guarded()
     out = io.StringIO()
     try:

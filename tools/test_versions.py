@@ -11,12 +11,11 @@ both ends of that promise:
 * ``newest``: the newest Python this machine has (pyenv's versions, or ``python3.N`` on the PATH), with the
   newest versions.
 
-Each run gets its own virtual environment under ``build/test-versions/`` (reused while ``pyproject.toml``
-is unchanged), installs digitlab editable with its ``test`` extra, whatever the dependency lists hold, and
-runs ``pytest tests`` without the notebooks, the coursework's autograding and the browser tests (``tasks.py
-test`` runs those). ``uv`` itself is installed from PyPI into ``build/test-versions/uv``. ``.ci/run`` calls
-this after the README's test command.
-"""
+Each run gets its own virtual environment under ``build/test-versions/`` (reused while ``pyproject.toml`` is
+unchanged), installs digitlab editable with its ``test`` extra, whatever the dependency lists hold, and runs
+``pytest tests`` on every core (pytest-xdist, as ``tasks.py test`` does; ``-- -n 0`` for one process) without the
+notebooks, the coursework's autograding and the browser tests (``tasks.py test`` runs those). ``uv`` itself is
+installed from PyPI into ``build/test-versions/uv``. ``.ci/run`` calls this after the README's test command. """
 
 from __future__ import annotations
 
@@ -117,7 +116,8 @@ def run(name: str, python: Path, lowest: bool, extra: list[str]) -> int:
     version = subprocess.run([env / "bin" / "python", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"[{name}] {version}: {', '.join(shown)}", flush=True)
     command = [env / "bin" / "python", "-m", "pytest", "tests", "-o", "addopts=", "-p", "no:cacheprovider"]
-    command += [*excluded(), "-q", *extra]
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in extra) else ["-n", "auto", "--dist", "loadfile"]
+    command += [*excluded(), "-q", *workers, *extra]
     start = time.monotonic()
     code = subprocess.call(command, cwd=ROOT)
     print(f"[{name}] pytest exited {code} after {time.monotonic() - start:.0f} s", flush=True)

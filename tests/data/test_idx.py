@@ -56,10 +56,14 @@ GOOD = idx_bytes(np.arange(12, dtype=np.uint8).reshape(3, 4), 0x08)
         ("body.idx", GOOD[:-1], "truncated"),
         ("trailing.idx", GOOD + b"\x00\x00", "2 trailing bytes"),
         ("notgzip.gz", GOOD, "not gzip"),
-        ("cut.gz", gzip.compress(GOOD)[:-10], "cut short"),
-        ("damaged.gz", gzip.compress(GOOD)[:-8] + b"\x00\x00\x00\x00" + gzip.compress(GOOD)[-4:], "damaged gzip"),
-        ("garbage.gz", gzip.compress(GOOD) + b"garbage", "garbage after"),
-        ("inner.gz", gzip.compress(GOOD[:-3]), "truncated"),
+        ("cut.gz", gzip.compress(GOOD, mtime=0)[:-10], "cut short"),
+        (
+            "damaged.gz",
+            gzip.compress(GOOD, mtime=0)[:-8] + b"\x00\x00\x00\x00" + gzip.compress(GOOD, mtime=0)[-4:],
+            "damaged gzip",
+        ),
+        ("garbage.gz", gzip.compress(GOOD, mtime=0) + b"garbage", "garbage after"),
+        ("inner.gz", gzip.compress(GOOD[:-3], mtime=0), "truncated"),
     ],
 )
 def test_malformed_input_raises_idx_error_naming_file_and_problem(tmp_path, name, content, message):
