@@ -7,6 +7,8 @@ coursework/release/ and committed; submissions, grades and feedback stay local (
 
 import sys
 
+from digitlab.checks.grading import CELL_SECONDS, cap_memory
+
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = "digitlab"
@@ -18,19 +20,28 @@ c.CourseDirectory.feedback_directory = "coursework/feedback"
 c.CourseDirectory.db_url = "sqlite:///coursework/gradebook.db"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Limits on what one submission can cost when autograded: each cell gets at most 120 s (the slowest graded cell,
-# the ten-digit training, takes about 15 s), and the kernel (a child of the autograding process, so it inherits
-# the limit, soft and hard) at most 3 GiB of address space, so a runaway answer ends its own cell, not the
-# grading machine's memory. Only `nbgrader autograde` is capped: JupyterLab reads this file too.
-c.Execute.timeout = 120
+# Limits on what one submission can cost when autograded (digitlab/checks/grading.py): each cell gets at most
+# 120 s (the slowest graded cell takes a few seconds), and the kernel (a child of the autograding process, so it
+# inherits the limit) at most 3 GiB of address space, so a runaway answer ends its own cell, not the grading
+# machine's memory. Only `nbgrader autograde` is capped: JupyterLab reads this file too.
+c.Execute.timeout = CELL_SECONDS
 c.Execute.interrupt_on_timeout = True
 if "autograde" in sys.argv[1:3]:
-    try:
-        import resource
+    cap_memory()
 
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-    except (ImportError, ValueError, OSError):  # not on this platform, or a lower limit already: kept as is
-        pass
+# Autograding runs what grading needs, not the lecture: in every code cell without nbgrader metadata (the teaching
+# notebook's figures, sweeps and the report's runs) only the lines the graded cells rely on are kept (imports, the
+# data, the `checks.working` wiring), the same context the regrade (tools/regrade.py) grades on. Solution and test
+# cells run whole, as written. A notebook's autograde then costs its tests, not its whole lecture; the feedback
+# shows each such cell with a line saying so.
+c.Autograde.sanitize_preprocessors = [  # nbgrader's own list, GradingContext after the locked cells are restored
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "digitlab.checks.grading.GradingContext",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Feedback shows the student's answers and the checks' messages, never the hidden tests' source (their seeds and
 # shapes): the hidden regions are cleared from the feedback copy as they were from the student copy.

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import regrade  # noqa: E402
+import review  # noqa: E402
 
 import coursework  # noqa: E402
 
@@ -546,3 +547,32 @@ def test_an_answer_that_never_stops_exits_or_eats_memory_fails_its_own_part_and_
     verdict = regrade.grade(teaching, copy, seconds=2)
     assert verdict["check_l2_penalty"][0] == 0 and words in verdict["check_l2_penalty"][2], verdict["check_l2_penalty"]
     assert total(verdict) == (auto_points(teaching) - 1, auto_points(teaching)), "the other parts keep their points"
+
+
+@pytest.mark.parametrize(
+    ("code", "finding"),
+    [
+        ("    checks.check_l2_penalty = print\n    return 0.0, w\n", "rebinds digitlab's checks"),
+        ("    np.allclose = lambda *a: True\n    return 0.0, w\n", "rebinds part of NumPy"),
+        ("    get_ipython().ast_transformers.append(None)\n    return 0.0, w\n", "hooks into IPython"),
+        ("    import os\n    if os.environ.get('NBGRADER'):\n        return 0.0, w\n", "reads the environment"),
+        ("    text = open(dl.__file__).read()\n    return 0.0, w\n", "reads files"),
+        ("    return 0.0 * splits.test.X.sum(), w\n", "reads the notebook's test or hold-out images"),
+        ("    return 0.0 * splits.holdout.X.sum(), w\n", "reads the notebook's test or hold-out images"),
+        ("    import sys\n    sys._getframe(1).f_locals.clear()\n    return 0.0, w\n", "inspects or traces"),
+    ],
+)
+def test_the_review_names_what_an_answer_reaches_for(code, finding):
+    teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
+    copy = json.loads(json.dumps(teaching))
+    cells_by_id(copy)["l2_penalty"]["source"] = "def l2_penalty(w, lam):\n" + code
+    found = [item for item in review.findings(teaching, copy) if item.startswith("l2_penalty:")]
+    assert any(finding in item for item in found), found
+
+
+
+@pytest.mark.parametrize("name", coursework.assignments())
+def test_the_review_finds_nothing_in_the_solutions_but_their_being_the_solutions(name):
+    for notebook in source_notebooks(name):
+        teaching = json.loads(notebook.read_text())
+        assert not [item for item in review.findings(teaching, teaching) if "identical" not in item]

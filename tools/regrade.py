@@ -28,7 +28,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import select
 import signal
 import sys
@@ -36,10 +35,8 @@ import time
 import warnings
 from pathlib import Path
 
-# the lines of a teaching notebook's ordinary code cells that graded code relies on
-CONTEXT_LINE = re.compile(
-    r"^(import \S|from \S+ import |SEED = |mnist = dl\.|splits = dl\.|pairs = |\w+ = checks\.working\()"
-)
+from digitlab.checks.grading import CELL_BYTES, CELL_SECONDS, cap_memory, context_of, is_ordinary
+
 KEPT = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
@@ -68,11 +65,7 @@ def is_answer(cell: dict) -> bool:
 
 def context_lines(teaching: dict) -> list[str]:
     """The imports, data and ``checks.working`` lines of the teaching notebook's ordinary code cells."""
-    lines = []
-    for cell in teaching["cells"]:
-        if cell["cell_type"] == "code" and "nbgrader" not in cell.get("metadata", {}):
-            lines += [line for line in text(cell).splitlines() if CONTEXT_LINE.match(line)]
-    return lines
+    return [line for cell in teaching["cells"] if is_ordinary(cell) for line in context_of(text(cell))]
 
 
 def definitions(source: str) -> tuple[str, set[str], set[str]]:
@@ -185,11 +178,6 @@ def _guarded() -> dict:
     return {m.__name__: (m, dict(vars(m))) for m in [*mods, numpy, numpy.linalg, builtins]}
 
 
-#: What one test cell may cost when regraded: as nbgrader's autograde allows (nbgrader_config.py).
-CELL_SECONDS = 120
-CELL_BYTES = 3 * 1024**3
-
-
 def _run(source: str, namespace: dict, seconds: float = CELL_SECONDS) -> tuple[bool, str]:
     """Run one test cell in a child process (a fork of this one, so it sees the namespace), under a time limit
     and a memory cap: an answer that loops, exits or eats the memory fails that cell alone and the grading goes
@@ -204,10 +192,7 @@ def _run(source: str, namespace: dict, seconds: float = CELL_SECONDS) -> tuple[b
         code = 1
         try:
             os.close(read_end)
-            with contextlib.suppress(ImportError, ValueError, OSError):
-                import resource
-
-                resource.setrlimit(resource.RLIMIT_AS, (CELL_BYTES, CELL_BYTES))
+            cap_memory(CELL_BYTES)
             verdict = json.dumps(_run_here(source, namespace)).encode()
             while verdict:
                 verdict = verdict[os.write(write_end, verdict) :]

@@ -4,7 +4,8 @@
 
 Every code cell a student wrote or added (not the locked test cells) is searched for the patterns of tampering
 with the grading: rebinding the checks, NumPy or builtins, IPython hooks and tracebacks, the environment nbgrader
-sets, reading files (the solutions) or digitlab's own source, profiling hooks, process exits and signals. Each
+sets, reading files (the solutions) or digitlab's own source, profiling hooks, process exits and signals; answer
+cells also for the notebook's global test or hold-out split. Each
 answer cell is compared with the published solution (the teaching notebook's solution region) after every name
 is replaced by its order of appearance and layout, comments and docstrings are dropped: identical means copied,
 or an answer so short that only one form exists; a human decides.
@@ -28,6 +29,11 @@ PATTERNS = {
     r"\bsetattr\s*\(|sys\.modules|importlib": "patches modules by name",
     r"setprofile|settrace|sys\._getframe|inspect\.": "inspects or traces the grader's frames",
     r"os\._exit|sys\.exit|\bsignal\b|\bexec\s*\(|\beval\s*\(": "exits, handles signals, or runs built strings",
+}
+#: searched in answer cells only (the teaching notebook's own cells score the splits by these names)
+ANSWER_PATTERNS = {
+    r"\bsplits\s*\.\s*(test|holdout)\b|\bmnist\s*\.": "reads the notebook's test or hold-out images by a global name "
+    "(fine for a printout; inside a training answer the test set would choose)",
 }
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
@@ -80,7 +86,8 @@ def findings(teaching: dict, submission: dict) -> list[str]:
             continue
         where = meta.get("grade_id", "a cell the student added")
         source = text(cell)
-        for pattern, what in PATTERNS.items():
+        patterns = {**PATTERNS, **(ANSWER_PATTERNS if meta.get("solution") else {})}
+        for pattern, what in patterns.items():
             if re.search(pattern, source):
                 found.append(f"{where}: {what} ({re.search(pattern, source).group(0).strip()!r})")
         body = "\n".join(SOLUTION.findall(source)) or source

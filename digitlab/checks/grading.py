@@ -1,0 +1,70 @@
+"""What autograding runs and within what limits: shared by ``nbgrader_config.py`` and ``tools/regrade.py``.
+
+A graded cell needs only a few lines of the teaching notebook's ordinary code cells: the imports, the data, and
+the ``checks.working`` wiring that lets a later part run on digitlab's reference. The regrade builds a
+submission's namespace from those lines; autograding (``GradingContext``, named in ``nbgrader_config.py``) runs
+only those lines of each ordinary cell, so both grade on the same context and neither runs the lecture's
+figures and sweeps. A notebook cell is a dict as nbformat stores it (``cell_type``, ``metadata``, ``source``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+#: what one graded cell may cost: its time and its memory (the kernel's address space)
+CELL_SECONDS = 120
+CELL_BYTES = 3 * 1024**3
+
+#: a line of an ordinary code cell that graded code relies on
+CONTEXT_LINE = re.compile(
+    r"^(import \S|from \S+ import |SEED = |mnist = dl\.|splits = dl\.|pairs = |\w+ = checks\.working\()"
+)
+#: what an ordinary cell says when autograding kept only its context lines
+NOT_RUN_WHEN_GRADING = "# Not run when grading: a demonstration of the teaching notebook; the lines grading uses stay."
+
+
+def is_ordinary(cell: dict) -> bool:
+    """A code cell without nbgrader metadata: the teaching notebook's own code (data, figures, wiring)."""
+    return cell["cell_type"] == "code" and "nbgrader" not in cell.get("metadata", {})
+
+
+def context_of(source: str) -> list[str]:
+    """The lines of one ordinary cell's ``source`` that graded code relies on."""
+    return [line for line in source.splitlines() if CONTEXT_LINE.match(line)]
+
+
+def for_grading(source: str) -> str:
+    """An ordinary cell's ``source`` as autograding runs it: the note, then its context lines."""
+    return "\n".join([NOT_RUN_WHEN_GRADING, *context_of(source)])
+
+
+def cap_memory(limit: int = CELL_BYTES) -> None:
+    """Cap this process's address space (and its children's: a kernel inherits it) at ``limit`` bytes, where the
+    system allows; a lower limit already set is kept."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _preprocessor() -> type:
+    """nbgrader's preprocessor running ``for_grading`` on each ordinary cell (nbgrader imported on first use)."""
+    from nbgrader.preprocessors import NbGraderPreprocessor
+
+    class GradingContext(NbGraderPreprocessor):
+        """Keep only the grading context's lines in each ordinary code cell of a submission."""
+
+        def preprocess_cell(self, cell, resources, index):
+            if is_ordinary(cell):
+                cell.source = for_grading(cell.source)
+            return cell, resources
+
+    return GradingContext
+
+
+def __getattr__(name: str):  # ``digitlab.checks.grading.GradingContext``, as nbgrader_config.py names it
+    if name == "GradingContext":
+        globals()[name] = _preprocessor()
+        return globals()[name]
+    raise AttributeError(name)
