@@ -18,7 +18,11 @@ import threading
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["blas_libraries", "blas_on_one_thread"]
+__all__ = ["ONE_THREAD_ENV", "blas_libraries", "blas_on_one_thread"]
+
+#: the environment that starts a process's BLAS pools on one thread: for processes run side by side, one per
+#: core (the class grading's kernels and regrades), where pools of several threads each slow one another badly
+ONE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @functools.lru_cache(maxsize=1)

@@ -576,3 +576,15 @@ def test_the_review_finds_nothing_in_the_solutions_but_their_being_the_solutions
     for notebook in source_notebooks(name):
         teaching = json.loads(notebook.read_text())
         assert not [item for item in review.findings(teaching, teaching) if "identical" not in item]
+
+
+def test_autograding_runs_the_grading_context_not_the_lecture(graded):
+    from digitlab.checks import grading
+
+    course, _ = graded
+    for notebook in source_notebooks(END_TO_END):
+        teaching = json.loads(notebook.read_text())
+        done = json.loads((course / "coursework" / "autograded" / "solutions" / END_TO_END / notebook.name).read_text())
+        kept = [source(c).splitlines() for c in done["cells"] if grading.is_ordinary(c)]
+        assert kept and all(lines[0] == grading.NOT_RUN_WHEN_GRADING for lines in kept)
+        assert [line for lines in kept for line in lines[1:]] == regrade.context_lines(teaching)

@@ -32,8 +32,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def env() -> dict:
-    """This environment's bin directory first on PATH: nbgrader runs ``alembic`` from there."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """This environment's bin directory first on PATH (nbgrader runs ``alembic`` from there), and BLAS on one
+    thread in every kernel and regrade: they run one per core, and two pools of two threads on two cores made a
+    one-second check take a minute."""
+    from digitlab.threads import ONE_THREAD_ENV
+
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, **ONE_THREAD_ENV, "PATH": path}
 
 
 def students_of(course: Path, assignment: str) -> list[str]:
@@ -62,6 +67,7 @@ def regrade_one(course: Path, assignment: str, student: str) -> tuple[str, dict 
         result = subprocess.run(
             [sys.executable, str(HERE / "regrade.py"), str(teaching), str(submitted)],
             cwd=course,
+            env=env(),
             capture_output=True,
             text=True,
             timeout=1800,
@@ -73,12 +79,18 @@ def regrade_one(course: Path, assignment: str, student: str) -> tuple[str, dict 
 
 
 def record(course: Path, assignment: str, regraded: dict) -> dict[str, list[str]]:
-    """Write the regrade's points into the gradebook; per student, the cells where the kernel gave more."""
+    """Write the regrade's points into the gradebook; per student, the cells where the kernel gave more. A
+    submission whose autograde never reached the gradebook is entered first, so its regraded points count."""
     from nbgrader.api import Gradebook, MissingEntry
 
     raised = {}
     with Gradebook(f"sqlite:///{course / 'coursework' / 'gradebook.db'}") as gradebook:
         for student, notebooks in regraded.items():
+            try:
+                gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                gradebook.update_or_create_student(student)
+                gradebook.add_submission(assignment, student)
             for notebook, verdicts in (notebooks or {}).items():
                 for grade_id, (score, _, _) in verdicts.items():
                     try:

@@ -7,7 +7,8 @@ nbgrader test cell) whose message names the mistake students really make. A part
 NotImplementedError``) is reported as such; an answer that calls digitlab's own implementation of the part
 scores nothing. The visible checks in an assignment use the defaults; hidden tests call the same checks with
 other seeds and shapes. One module per assignment (``gradients`` 01, ``logistic`` 02, ``regularization`` 03,
-``softmax`` 04) and ``feedback``, the machinery they share.
+``softmax`` 04), ``feedback``, the machinery they share, and ``grading``: what autograding runs and within
+what limits.
 
 ``working(student, check, reference)`` lets a later part go on with digitlab's reference while an earlier part
 is still failing; the checks do the same by themselves (``alone``), so each part is graded on its own.
