@@ -3,8 +3,9 @@
     python benchmarks/bench_autograde.py [--students N] [--jobs J]
 
 In a temporary course (tools/coursework.py sets it up as an instructor's is), with the solutions as every
-submission: first one student, one assignment at a time, ``nbgrader autograde`` alone and the regrade alone
-(tools/regrade.py in a fresh process); then N students of every assignment through tools/class_grading.py
+submission: first one student, one assignment at a time, ``nbgrader autograde`` alone, run both ways (the whole
+lecture, nbgrader's own preprocessors, against the grading context that nbgrader_config.py sets: see
+digitlab/checks/grading.py) and the regrade alone (tools/regrade.py in a fresh process); then N students of every assignment through tools/class_grading.py
 (autograde on J workers, regrade, gradebook, report). Prints one row per step and the class's time scaled to
 100 students (grading time grows with the number of submissions; the machine's load is printed beside it,
 since other work on the same cores slows every number).
@@ -26,6 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import coursework  # noqa: E402
+
+#: nbgrader's own sanitizing preprocessors: autograding the whole lecture, as before the grading context
+NBGRADER_OWN = [
+    f"nbgrader.preprocessors.{name}"
+    for name in ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
+]
 
 
 def submit(course: Path, name: str, students: list[str]) -> None:
@@ -59,12 +66,17 @@ def main(argv: list[str]) -> int:
         for name in coursework.assignments():
             coursework.nbgrader(["generate_assignment", name, "--force"], course)
             submit(course, name, ["one"])
-            autograde = timed([sys.executable, "-m", "nbgrader", "autograde", name, "--force"], course)
+            command = [sys.executable, "-m", "nbgrader", "autograde", name, "--force"]
+            lecture = timed([*command, *(f"--Autograde.sanitize_preprocessors={p}" for p in NBGRADER_OWN)], course)
+            autograde = timed(command, course)
             teaching = sorted((coursework.SOURCE / name).glob("*.ipynb"))[0]
             submitted = course / "coursework" / "submitted" / "one" / name / teaching.name
             regrade = timed([sys.executable, str(ROOT / "tools" / "regrade.py"), str(teaching), str(submitted)], course)
             one[name] = autograde + regrade
-            print(f"one student, {name:24} autograde {autograde:6.1f} s, regrade {regrade:6.1f} s")
+            print(
+                f"one student, {name:24} autograde: whole lecture {lecture:6.1f} s, grading context {autograde:6.1f} s;"
+                f" regrade {regrade:6.1f} s"
+            )
         print(f"one student, all four: {sum(one.values()):.1f} s, one notebook at a time")
         shutil.rmtree(course / "coursework" / "submitted")
         students = [f"s{i:03d}" for i in range(args.students)]

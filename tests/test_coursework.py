@@ -383,10 +383,18 @@ def tampered(name: str, notebook: Path) -> dict[str, dict]:
     return made
 
 
+#: a solution whose L2 penalty never returns and ignores the timeout's interrupt: nbgrader's autograde of it fails
+HANGS = (
+    "def l2_penalty(w, lam):\n    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n"
+    "        try:\n            pass\n        except BaseException:\n            pass\n"
+)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Assignment 01's solutions, untouched copy, typical wrong answers and tampered copies through the real
-    nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then feedback."""
+    """Assignment 01's solutions, untouched copy, typical wrong answers, tampered copies and a solution that hangs
+    through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then feedback.
+    Cells get 15 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes."""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
@@ -395,13 +403,16 @@ def graded(tmp_path_factory):
     coursework.nbgrader(["generate_assignment", name, "--force"], course)
     students = []
     for notebook in source_notebooks(name):
-        for student, content in {**submissions(name, notebook), **tampered(name, notebook)}.items():
+        hangs = json.loads(notebook.read_text())
+        cells_by_id(hangs)["l2_penalty"]["source"] = HANGS
+        for student, content in {**submissions(name, notebook), **tampered(name, notebook), "hangs": hangs}.items():
             target = course / "coursework" / "submitted" / student / name / notebook.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(content))
             students.append(student)
     grading = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "class_grading.py"), name, "--course", str(course)],
+        [sys.executable, str(ROOT / "tools" / "class_grading.py"), name, "--course", str(course)]
+        + ["--cell-seconds=15"],
         capture_output=True,
         text=True,
     )
@@ -466,8 +477,8 @@ def test_the_real_autograde_gives_full_marks_none_and_feedback(graded):
     points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
     assert scores["solutions"] == (points, points)
     assert scores["untouched"] == (0, points)
-    assert len(scores) == 2 + len(WRONG[name]) + len(TAMPERING)
-    for student in scores:
+    assert len(scores) == 3 + len(WRONG[name]) + len(TAMPERING)
+    for student in set(scores) - {"hangs"}:  # an autograde that failed has no feedback; the report says so
         assert list((course / "coursework" / "feedback" / student / name).glob("*.html")), f"no feedback for {student}"
 
 
@@ -570,7 +581,6 @@ def test_the_review_names_what_an_answer_reaches_for(code, finding):
     assert any(finding in item for item in found), found
 
 
-
 @pytest.mark.parametrize("name", coursework.assignments())
 def test_the_review_finds_nothing_in_the_solutions_but_their_being_the_solutions(name):
     for notebook in source_notebooks(name):
@@ -588,3 +598,12 @@ def test_autograding_runs_the_grading_context_not_the_lecture(graded):
         kept = [source(c).splitlines() for c in done["cells"] if grading.is_ordinary(c)]
         assert kept and all(lines[0] == grading.NOT_RUN_WHEN_GRADING for lines in kept)
         assert [line for lines in kept for line in lines[1:]] == regrade.context_lines(teaching)
+
+
+def test_a_submission_that_aborts_its_autograde_keeps_the_points_of_its_other_parts(graded):
+    course, scores = graded
+    points = auto_points(json.loads(source_notebooks(END_TO_END)[0].read_text()))
+    assert scores["hangs"] == (points - 1, points), "every part but the L2 penalty, graded by the regrade"
+    report = (course / "coursework" / "autograded" / ".report" / f"{END_TO_END}.md").read_text()
+    section = report.split("## hangs")[1].split("## ")[0]
+    assert "autograde FAILED (not a 0)" in section and f"{points - 1:g} of {points:g}" in section, section

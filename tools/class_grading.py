@@ -1,6 +1,6 @@
 """Grade a class's submissions of one assignment on every core, decide the points outside the kernels, report.
 
-    python tools/class_grading.py ASSIGNMENT [--jobs N]      # run from the course root (nbgrader_config.py)
+    python tools/class_grading.py ASSIGNMENT [--jobs N] [--cell-seconds S]   # run from the course root
 
 1. ``nbgrader autograde`` runs the submissions in ``coursework/submitted/*/ASSIGNMENT/``, N students at a time
    (N = the number of cores), all writing to the one gradebook (SQLite waits for its lock; nothing is merged).
@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import review  # noqa: E402
 
+from digitlab.checks.grading import CELL_SECONDS  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -45,19 +47,23 @@ def students_of(course: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in (course / "coursework" / "submitted").glob(f"*/{assignment}"))
 
 
-def autograde_one(course: Path, assignment: str, student: str) -> tuple[str, bool, str]:
+def autograde_one(course: Path, assignment: str, student: str, seconds: int) -> tuple[str, bool, str]:
     """``nbgrader autograde`` of one student's submission; (student, succeeded, the end of its log)."""
     db = f"sqlite:///{course / 'coursework' / 'gradebook.db'}?timeout=600"
     command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}", "--force"]
     result = subprocess.run(
-        [*command, f"--CourseDirectory.db_url={db}"], cwd=course, env=env(), capture_output=True, text=True
+        [*command, f"--CourseDirectory.db_url={db}", f"--Execute.timeout={seconds}"],
+        cwd=course,
+        env=env(),
+        capture_output=True,
+        text=True,
     )
     log = result.stdout + result.stderr
     failed = result.returncode != 0 or "| ERROR]" in log
     return student, not failed, log[-1500:]
 
 
-def regrade_one(course: Path, assignment: str, student: str) -> tuple[str, dict | None, str]:
+def regrade_one(course: Path, assignment: str, student: str, seconds: int) -> tuple[str, dict | None, str]:
     """Each notebook of the submission graded by ``tools/regrade.py`` in a fresh process: {notebook: verdicts}."""
     verdicts = {}
     for teaching in sorted((course / "coursework" / "source" / assignment).glob("*.ipynb")):
@@ -65,7 +71,7 @@ def regrade_one(course: Path, assignment: str, student: str) -> tuple[str, dict 
         if not submitted.is_file():
             return student, None, f"{teaching.name} not submitted"
         result = subprocess.run(
-            [sys.executable, str(HERE / "regrade.py"), str(teaching), str(submitted)],
+            [sys.executable, str(HERE / "regrade.py"), str(teaching), str(submitted), f"--seconds={seconds}"],
             cwd=course,
             env=env(),
             capture_output=True,
@@ -109,6 +115,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("assignment")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--course", type=Path, default=Path.cwd())
+    parser.add_argument("--cell-seconds", type=int, default=CELL_SECONDS, help="each cell's time limit")
     args = parser.parse_args(argv)
     course, assignment = args.course.resolve(), args.assignment
     students = students_of(course, assignment)
@@ -117,8 +124,14 @@ def main(argv: list[str]) -> int:
         return 1
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
-        autograded = {s: (ok, log) for s, ok, log in pool.map(lambda s: autograde_one(course, assignment, s), students)}
-        regraded = {s: (v, err) for s, v, err in pool.map(lambda s: regrade_one(course, assignment, s), students)}
+        autograded = {
+            s: (ok, log)
+            for s, ok, log in pool.map(lambda s: autograde_one(course, assignment, s, args.cell_seconds), students)
+        }
+        regraded = {
+            s: (v, err)
+            for s, v, err in pool.map(lambda s: regrade_one(course, assignment, s, args.cell_seconds), students)
+        }
     raised = record(course, assignment, {s: v for s, (v, _) in regraded.items() if v})
     findings = review.review(course, assignment, students)
     lines = [f"# {assignment}: what needs a human look", ""]

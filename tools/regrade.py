@@ -1,6 +1,6 @@
 """Grade a submission's answers outside its kernel: the checks are loaded before any of the student's code runs.
 
-    python tools/regrade.py TEACHING.ipynb SUBMISSION.ipynb     # print {grade_id: [score, max, message]} as JSON
+    python tools/regrade.py TEACHING.ipynb SUBMISSION.ipynb [--seconds S]  # prints {grade_id: [score, max, message]}
 
 The grader takes from the submission only what the student wrote in the solution cells, and of that only the
 definitions (``def``, ``class``, imports): top-level statements (a patched ``checks``, ``np.allclose``, an
@@ -22,6 +22,7 @@ student's function) are the same text: the tests grade many variants of one answ
 
 from __future__ import annotations
 
+import argparse
 import ast
 import contextlib
 import hashlib
@@ -242,13 +243,15 @@ def _run_here(source: str, namespace: dict) -> tuple[bool, str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(__doc__)
-        return 2
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("teaching", type=Path)
+    parser.add_argument("submission", type=Path)
+    parser.add_argument("--seconds", type=float, default=CELL_SECONDS, help="each test cell's time limit")
+    args = parser.parse_args(argv)
     import digitlab.checks  # noqa: F401 - loaded before anything the submission holds
 
-    teaching, submission = (json.loads(Path(p).read_text()) for p in argv)
-    print(json.dumps(grade(teaching, submission)))
+    teaching, submission = (json.loads(p.read_text()) for p in (args.teaching, args.submission))
+    print(json.dumps(grade(teaching, submission, seconds=args.seconds)))
     return 0
 
 
