@@ -5,10 +5,10 @@
 In a temporary course (tools/coursework.py sets it up as an instructor's is), with the solutions as every
 submission: first one student, one assignment at a time, ``nbgrader autograde`` alone, run both ways (the whole
 lecture, nbgrader's own preprocessors, against the grading context that nbgrader_config.py sets: see
-digitlab/checks/grading.py) and the regrade alone (tools/regrade.py in a fresh process); then N students of every assignment through tools/class_grading.py
-(autograde on J workers, regrade, gradebook, report). Prints one row per step and the class's time scaled to
-100 students (grading time grows with the number of submissions; the machine's load is printed beside it,
-since other work on the same cores slows every number).
+digitlab/checks/grading.py) and the regrade alone (tools/regrade.py in a fresh process); then N students of every
+assignment through tools/class_grading.py (autograde on J workers, regrade, gradebook, report). Prints one row per
+step and the class's time scaled to 100 students (grading time grows with the number of submissions; the machine's
+load is printed beside it, since other work on the same cores slows every number).
 """
 
 from __future__ import annotations
