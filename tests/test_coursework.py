@@ -607,3 +607,11 @@ def test_a_submission_that_aborts_its_autograde_keeps_the_points_of_its_other_pa
     report = (course / "coursework" / "autograded" / ".report" / f"{END_TO_END}.md").read_text()
     section = report.split("## hangs")[1].split("## ")[0]
     assert "autograde FAILED (not a 0)" in section and f"{points - 1:g} of {points:g}" in section, section
+
+
+def test_an_answer_reading_a_name_the_grading_does_not_have_is_told_so():
+    teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
+    copy = json.loads(json.dumps(teaching))
+    cells_by_id(copy)["l2_penalty"]["source"] = "def l2_penalty(w, lam):\n    return lam * scale, w\n"
+    verdict = regrade.grade(teaching, copy)["check_l2_penalty"]
+    assert verdict[0] == 0 and "not there when graded" in verdict[2] and "'scale'" in verdict[2], verdict

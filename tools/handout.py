@@ -32,7 +32,8 @@ Rules the grading enforces:
   where a later part's instructions say so, is fine.
 - Your answers are graded again outside your notebook, from your answer cells alone: code outside your
   functions, or code that changes the checks, NumPy or the notebook's machinery, gains nothing and is shown to
-  the instructor.
+  the instructor. A function may use its arguments, the notebook's imports and data (`splits`, `pairs`) and
+  your other answers; a name made in one of the notebook's demonstration cells is not there when graded.
 
 The digitlab repository's teaching notebooks (notebooks/ there) are the published solutions of these
 assignments: reading them while you work on a graded assignment is copying, and answers identical to them

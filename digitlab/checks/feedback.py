@@ -160,6 +160,12 @@ def _call(part: str, fn: Callable, *args, forbidden: Iterable[Callable] = (), qu
             f"{part}: NumPy warned {str(warning)!r}: an intermediate overflowed or divided by zero; "
             "compute it the stable way (subtract the row maximum before exp, use np.logaddexp)"
         ) from None
+    except NameError as error:  # a global the grading does not have (it runs the answers, imports and data only)
+        raise CheckFailed(
+            f"{part}: your function raised NameError: {error}: a function may use its arguments, the notebook's "
+            "imports and data and your other answers; make anything else inside it (a name made in a "
+            "demonstration cell is not there when graded)"
+        ) from None
     except Exception as error:  # noqa: BLE001 - any crash of the student's code is feedback, not a check bug
         raise CheckFailed(f"{part}: your function raised {type(error).__name__}: {error}") from None
     for name, old, new in zip(_names_of(fn, len(args)), before, args):
