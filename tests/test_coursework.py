@@ -615,3 +615,25 @@ def test_an_answer_reading_a_name_the_grading_does_not_have_is_told_so():
     cells_by_id(copy)["l2_penalty"]["source"] = "def l2_penalty(w, lam):\n    return lam * scale, w\n"
     verdict = regrade.grade(teaching, copy)["check_l2_penalty"]
     assert verdict[0] == 0 and "not there when graded" in verdict[2] and "'scale'" in verdict[2], verdict
+
+
+@pytest.mark.parametrize(
+    "code",
+    [  # code that runs when the answer is defined, not when it is called
+        "import digitlab.checks as c\n"
+        "def l2_penalty(w, lam, _=setattr(c, 'check_penalty', lambda *a, **k: 'passes')):\n"
+        "    raise NotImplementedError\n",
+        "import digitlab.checks as c\ndef quiet(f):\n    c.check_penalty = lambda *a, **k: 'passes'\n    return f\n"
+        "@quiet\ndef l2_penalty(w, lam):\n    raise NotImplementedError\n",
+        "import numpy\nclass L2:\n    numpy.allclose = lambda *a, **k: True\n"
+        "def l2_penalty(w, lam):\n    return 0.0, w\n",
+    ],
+    ids=["default-value", "decorator", "class-body"],
+)
+def test_an_answer_that_patches_the_grader_when_defined_scores_nothing_there_and_harms_no_other_part(code):
+    teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
+    copy = json.loads(json.dumps(teaching))
+    cells_by_id(copy)["l2_penalty"]["source"] = code
+    verdict = regrade.grade(teaching, copy)
+    assert verdict["check_l2_penalty"][0] == 0 and "when it was defined" in verdict["check_l2_penalty"][2], verdict
+    assert total(verdict) == (auto_points(teaching) - 1, auto_points(teaching)), "the other parts keep their points"

@@ -105,7 +105,7 @@ def grade(teaching: dict, submission: dict, cache: dict | None = None, seconds: 
     for gid, (_, defined, read) in kept.items():
         for name in defined:
             uses[name] = ({gid}, read)
-    namespace = _namespace(kept, context)
+    namespace, tampered = _namespace(kept, context)
     for line in context:  # a later part on the student's earlier answer reaches it; on the reference, nothing
         if "checks.working" in line:
             name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
@@ -118,6 +118,11 @@ def grade(teaching: dict, submission: dict, cache: dict | None = None, seconds: 
             continue
         points = float(cell["metadata"]["nbgrader"]["points"])
         reached = sorted(_reach(names_read(ast.parse(text(cell))), uses))
+        if any(gid in tampered for gid in reached):
+            gid = next(gid for gid in reached if gid in tampered)
+            message = f"tampering: the answer {gid} changed {tampered[gid]} when it was defined"
+            verdicts[grade_id(cell)] = [0.0, points, message]
+            continue
         key = hashlib.sha256(json.dumps([text(cell), [kept[g][0] for g in reached], context]).encode()).hexdigest()
         if cache is not None and key in cache:
             verdicts[grade_id(cell)] = [cache[key][0] * points, points, cache[key][1]]
@@ -145,28 +150,36 @@ def _reach(names: set[str], uses: dict) -> set[str]:
 _SETUP: dict[str, dict] = {}  # the context's imports and data, by their text: loaded once per process
 
 
-def _namespace(kept: dict, context: list[str]) -> dict:
-    """The notebook's context with the student's definitions: checks first, then the answers, then the wiring."""
+def _namespace(kept: dict, context: list[str]) -> tuple[dict, dict[str, str]]:
+    """The notebook's context with the student's definitions: checks first, then the answers, then the wiring;
+    and ``{answer grade_id: what it changed}`` for the answers that changed a guarded module while defined or
+    wired (a decorator, a default value, a check the wiring called): the change is undone at once."""
     setup = "\n".join(line for line in context if "checks.working" not in line)
     if setup not in _SETUP:
         _SETUP[setup] = {"__name__": "__main__"}
         exec(compile(setup, "<context>", "exec"), _SETUP[setup])  # noqa: S102 - the teaching notebook's lines
-    namespace = dict(_SETUP[setup])
+    namespace, tampered = dict(_SETUP[setup]), {}
     for gid, (source, _, _) in kept.items():
+        before = _guarded()
         with (
             contextlib.redirect_stdout(io.StringIO()),
             contextlib.suppress(Exception),
         ):  # a broken answer: its tests fail
             exec(compile(source, f"<answer {gid}>", "exec"), namespace)  # noqa: S102 - graded, not trusted
+        if changed := _undo(before):
+            tampered[gid] = changed
     for line in context:
         if "checks.working" in line:
+            name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
+            before = _guarded()
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
                     exec(compile(line, "<wiring>", "exec"), namespace)  # noqa: S102 - the teaching notebook's line
             except Exception:  # noqa: BLE001 - the answer is missing altogether: the reference stands in
-                name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
                 namespace[name] = eval(compile(ast.Expression(call.args[2]), "<wiring>", "eval"), namespace)  # noqa: S307
-    return namespace
+            if changed := _undo(before):
+                tampered.update({gid: changed for gid, (_, defined, _) in kept.items() if call.args[0].id in defined})
+    return namespace, tampered
 
 
 def _guarded() -> dict:
@@ -232,14 +245,22 @@ def _run_here(source: str, namespace: dict) -> tuple[bool, str]:
         passed, message = True, out.getvalue().strip()
     except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from answers too
         passed, message = False, f"{type(error).__name__}: {error}"
+    if changed := _undo(before):
+        passed, message = False, f"tampering: the answers changed {changed} while graded"
+    return passed, message
+
+
+def _undo(before: dict) -> str | None:
+    """Put back every guarded module changed since ``before`` (``_guarded()``); the first change, or None."""
+    first = None
     for name, (module, saved) in before.items():
         now = vars(module)
         changed = sorted(k for k in saved if now.get(k, now) is not saved[k])  # rebound or deleted, not added
         if changed:
             now.clear()
             now.update(saved)
-            passed, message = False, f"tampering: the answers changed {name}.{changed[0]} while graded"
-    return passed, message
+            first = first or f"{name}.{changed[0]}"
+    return first
 
 
 def main(argv: list[str]) -> int:
