@@ -29,8 +29,10 @@ STAMP = VENV / ".digitlab-installed"  # {extra: SHA-256 of the pyproject.toml it
 EXTRAS = {"lab": "notebooks", "test": "test"}
 SETS = {"notebooks": ("notebooks",), "test": ("notebooks", "test")}
 #: The suite on every core (pytest-xdist), a test file's tests kept together on one worker (a notebook's cells run
-#: in order in one kernel); ``-n 0`` among the extra arguments runs it in one process.
+#: in order in one kernel); ``-n 0`` among the extra arguments runs it in one process. The slowest tests are listed
+#: at the end, so a contributor sees where the suite's time goes.
 PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+SLOWEST = ["--durations=15"]
 
 
 def bin_dir() -> Path:
@@ -76,7 +78,7 @@ def main() -> int:
         root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         return subprocess.call([str(bin_dir() / "jupyter"), "lab", *root, "notebooks/00_index.ipynb", *extra], cwd=ROOT)
     workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in extra) else PARALLEL
-    return subprocess.call([str(bin_dir() / "python"), "-m", "pytest", *workers, *extra], cwd=ROOT)
+    return subprocess.call([str(bin_dir() / "python"), "-m", "pytest", *workers, *SLOWEST, *extra], cwd=ROOT)
 
 
 if __name__ == "__main__":

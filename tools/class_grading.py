@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -70,27 +71,43 @@ def regrade_one(course: Path, assignment: str, student: str, seconds: int) -> tu
         submitted = course / "coursework" / "submitted" / student / assignment / teaching.name
         if not submitted.is_file():
             return student, None, f"{teaching.name} not submitted"
-        result = subprocess.run(
-            [sys.executable, str(HERE / "regrade.py"), str(teaching), str(submitted), f"--seconds={seconds}"],
-            cwd=course,
-            env=env(),
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        if result.returncode != 0:
-            return student, None, result.stderr[-1500:]
-        verdicts[teaching.stem] = json.loads(result.stdout.strip().splitlines()[-1])
+        tests = sum("grade_id" in line for line in teaching.read_text().splitlines())  # a bound on its cells
+        limit = (tests + 2) * seconds  # every test cell, and the answers' definitions, each within its limit
+        try:
+            result = subprocess.run(
+                [sys.executable, str(HERE / "regrade.py"), str(teaching), str(submitted), f"--seconds={seconds}"],
+                cwd=course,
+                env=env(),
+                capture_output=True,
+                text=True,
+                timeout=limit,
+            )
+        except subprocess.TimeoutExpired:
+            return student, None, f"{teaching.name}: the regrade ran over {limit} s (an answer that never stops?)"
+        lines = result.stdout.strip().splitlines()
+        try:
+            verdicts[teaching.stem] = json.loads(lines[-1])
+        except (IndexError, ValueError):  # the answers ended the process (an exit), or it crashed
+            end = (result.stderr or result.stdout).strip()[-300:] or f"exit status {result.returncode}, no verdicts"
+            return student, None, f"{teaching.name}: {end}"
     return student, verdicts, ""
 
 
-def record(course: Path, assignment: str, regraded: dict) -> dict[str, list[str]]:
+def record(course: Path, assignment: str, regraded: dict, unchecked: list[str]) -> dict[str, list[str]]:
     """Write the regrade's points into the gradebook; per student, the cells where the kernel gave more. A
-    submission whose autograde never reached the gradebook is entered first, so its regraded points count."""
+    submission whose autograde never reached the gradebook is entered first, so its regraded points count. The
+    ``unchecked`` submissions (their regrade failed) keep the kernel's points, every one marked for a human."""
     from nbgrader.api import Gradebook, MissingEntry
 
     raised = {}
     with Gradebook(f"sqlite:///{course / 'coursework' / 'gradebook.db'}") as gradebook:
+        for student in unchecked:
+            with contextlib.suppress(MissingEntry):
+                for notebook in gradebook.find_submission(assignment, student).notebooks:
+                    for grade in notebook.grades:
+                        if grade.auto_score is not None:
+                            grade.needs_manual_grade = True
+        gradebook.db.commit()
         for student, notebooks in regraded.items():
             try:
                 gradebook.find_submission(assignment, student)
@@ -132,7 +149,8 @@ def main(argv: list[str]) -> int:
             s: (v, err)
             for s, v, err in pool.map(lambda s: regrade_one(course, assignment, s, args.cell_seconds), students)
         }
-    raised = record(course, assignment, {s: v for s, (v, _) in regraded.items() if v})
+    unchecked = [s for s, (v, _) in regraded.items() if v is None]
+    raised = record(course, assignment, {s: v for s, (v, _) in regraded.items() if v}, unchecked)
     findings = review.review(course, assignment, students)
     lines = [f"# {assignment}: what needs a human look", ""]
     for student in students:
@@ -141,7 +159,7 @@ def main(argv: list[str]) -> int:
             notes.append(f"- autograde FAILED (not a 0): {autograded[student][1].strip().splitlines()[-1:]}")
         verdicts, error = regraded[student]
         if verdicts is None:
-            notes.append(f"- regrade FAILED: {error.strip()[-300:]}")
+            notes.append(f"- regrade FAILED, the kernel's points kept and marked for a human: {error.strip()[-300:]}")
         else:
             points = sum(v[0] for nb in verdicts.values() for v in nb.values())
             total = sum(v[1] for nb in verdicts.values() for v in nb.values())

@@ -70,20 +70,57 @@ def context_lines(teaching: dict) -> list[str]:
 
 
 def definitions(source: str) -> tuple[str, set[str], set[str]]:
-    """The definitions and imports of a cell, the names they define and the names their code reads."""
+    """What of a cell defines names (``kept``), the names it defines and the names its code reads."""
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
         return f"raise SyntaxError({str(error)!r})", set(), set()
-    kept = [node for node in tree.body if isinstance(node, KEPT)]
-    defined = set()
-    for node in kept:
+    module = ast.Module(body=[node for node in tree.body if kept(node)], type_ignores=[])
+    return ast.unparse(module), _defined(module.body), names_read(module)
+
+
+def kept(node: ast.stmt) -> bool:
+    """A statement that defines names: a ``def``, a ``class``, an import, an assignment to plain names (a lambda,
+    a ``partial``, a cache, settings), or an ``if`` / ``try`` made of those. Calls, prints and assignments to an
+    attribute or an item (a patched module) are left out."""
+    if isinstance(node, (*KEPT, ast.Pass)):
+        return True
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Constant)  # a docstring or a bare constant
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(_plain(target) for target in targets)
+    if isinstance(node, (ast.If, ast.Try)):
+        return all(kept(inner) for inner in _inner(node))
+    return False
+
+
+def _plain(target: ast.expr) -> bool:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return all(_plain(t) for t in target.elts)
+    return isinstance(target, ast.Name) or (isinstance(target, ast.Starred) and _plain(target.value))
+
+
+def _inner(node: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside an ``if`` or a ``try``."""
+    handlers = [stmt for handler in getattr(node, "handlers", []) for stmt in handler.body]
+    return [*node.body, *node.orelse, *getattr(node, "finalbody", []), *handlers]
+
+
+def _defined(statements: list[ast.stmt]) -> set[str]:
+    """The names kept statements bind (looking inside ``if`` and ``try``, not inside functions)."""
+    names = set()
+    for node in statements:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        else:
-            defined.add(node.name)
-    module = ast.Module(body=kept, type_ignores=[])
-    return ast.unparse(module), defined, names_read(module)
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.If, ast.Try)):
+            names |= _defined(_inner(node))
+    return names
 
 
 def names_read(tree: ast.AST) -> set[str]:
@@ -105,7 +142,7 @@ def grade(teaching: dict, submission: dict, cache: dict | None = None, seconds: 
     for gid, (_, defined, read) in kept.items():
         for name in defined:
             uses[name] = ({gid}, read)
-    namespace, tampered = _namespace(kept, context)
+    namespace, tampered = _namespace(kept, context, seconds or CELL_SECONDS)
     for line in context:  # a later part on the student's earlier answer reaches it; on the reference, nothing
         if "checks.working" in line:
             name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
@@ -120,7 +157,7 @@ def grade(teaching: dict, submission: dict, cache: dict | None = None, seconds: 
         reached = sorted(_reach(names_read(ast.parse(text(cell))), uses))
         if any(gid in tampered for gid in reached):
             gid = next(gid for gid in reached if gid in tampered)
-            message = f"tampering: the answer {gid} changed {tampered[gid]} when it was defined"
+            message = f"tampering: the answer {gid} changed {tampered[gid]} when it was defined or first checked"
             verdicts[grade_id(cell)] = [0.0, points, message]
             continue
         key = hashlib.sha256(json.dumps([text(cell), [kept[g][0] for g in reached], context]).encode()).hexdigest()
@@ -150,10 +187,11 @@ def _reach(names: set[str], uses: dict) -> set[str]:
 _SETUP: dict[str, dict] = {}  # the context's imports and data, by their text: loaded once per process
 
 
-def _namespace(kept: dict, context: list[str]) -> tuple[dict, dict[str, str]]:
+def _namespace(kept: dict, context: list[str], seconds: float) -> tuple[dict, dict[str, str]]:
     """The notebook's context with the student's definitions: checks first, then the answers, then the wiring;
     and ``{answer grade_id: what it changed}`` for the answers that changed a guarded module while defined or
-    wired (a decorator, a default value, a check the wiring called): the change is undone at once."""
+    wired (a decorator, a default value, a check the wiring called): the change is undone at once. Each
+    answer's statements, and each wiring line, get ``seconds``; one that fails or runs over is skipped."""
     setup = "\n".join(line for line in context if "checks.working" not in line)
     if setup not in _SETUP:
         _SETUP[setup] = {"__name__": "__main__"}
@@ -161,11 +199,11 @@ def _namespace(kept: dict, context: list[str]) -> tuple[dict, dict[str, str]]:
     namespace, tampered = dict(_SETUP[setup]), {}
     for gid, (source, _, _) in kept.items():
         before = _guarded()
-        with (
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.suppress(Exception),
-        ):  # a broken answer: its tests fail
-            exec(compile(source, f"<answer {gid}>", "exec"), namespace)  # noqa: S102 - graded, not trusted
+        with _time_limit(seconds):
+            for node in ast.parse(source).body:
+                code = compile(ast.Module(body=[node], type_ignores=[]), f"<answer {gid}>", "exec")
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(BaseException):
+                    exec(code, namespace)  # noqa: S102 - graded, not trusted: a statement that fails is skipped
         if changed := _undo(before):
             tampered[gid] = changed
     for line in context:
@@ -173,23 +211,46 @@ def _namespace(kept: dict, context: list[str]) -> tuple[dict, dict[str, str]]:
             name, call = line.split("=", 1)[0].strip(), ast.parse(line).body[0].value
             before = _guarded()
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
+                with _time_limit(seconds), contextlib.redirect_stdout(io.StringIO()):
                     exec(compile(line, "<wiring>", "exec"), namespace)  # noqa: S102 - the teaching notebook's line
-            except Exception:  # noqa: BLE001 - the answer is missing altogether: the reference stands in
+            except BaseException:  # noqa: BLE001 - the answer is missing, broken or slow: the reference stands in
                 namespace[name] = eval(compile(ast.Expression(call.args[2]), "<wiring>", "eval"), namespace)  # noqa: S307
             if changed := _undo(before):
                 tampered.update({gid: changed for gid, (_, defined, _) in kept.items() if call.args[0].id in defined})
     return namespace, tampered
 
 
+class _Overtime(BaseException):
+    """Raised in an answer's definition or wiring that ran over its time."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise ``_Overtime`` in this block after ``seconds``, and every second after that (where the system has
+    SIGALRM and this is the main thread; elsewhere the block runs unlimited)."""
+    try:
+        previous = signal.signal(signal.SIGALRM, _overtime)
+    except (AttributeError, ValueError):  # no SIGALRM here, or not the main thread
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _overtime(signum, frame):
+    raise _Overtime
+
+
 def _guarded() -> dict:
-    """The modules an answer could patch to pass a check: digitlab's, NumPy's top level and linalg, builtins."""
+    """The modules an answer could patch to pass a check: digitlab's, NumPy's (all of them), the builtins."""
     import builtins
 
-    import numpy
-
-    mods = [m for name, m in list(sys.modules.items()) if name.startswith("digitlab") and m is not None]
-    return {m.__name__: (m, dict(vars(m))) for m in [*mods, numpy, numpy.linalg, builtins]}
+    mods = [m for name, m in list(sys.modules.items()) if name.split(".")[0] in ("digitlab", "numpy") and m]
+    return {m.__name__: (m, dict(vars(m))) for m in [*mods, builtins]}
 
 
 def _run(source: str, namespace: dict, seconds: float = CELL_SECONDS) -> tuple[bool, str]:
