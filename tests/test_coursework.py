@@ -637,3 +637,45 @@ def test_an_answer_that_patches_the_grader_when_defined_scores_nothing_there_and
     verdict = regrade.grade(teaching, copy)
     assert verdict["check_l2_penalty"][0] == 0 and "when it was defined" in verdict["check_l2_penalty"][2], verdict
     assert total(verdict) == (auto_points(teaching) - 1, auto_points(teaching)), "the other parts keep their points"
+
+
+RENAMED = {  # a right answer in another form, around the published one renamed _mine
+    "a lambda": "\nl2_penalty = lambda w, lam: _mine(w, lam)\n",
+    "functools.partial": "\nimport functools\nl2_penalty = functools.partial(_mine)\n",
+    "an instance with __call__": "\nclass _L2:\n    def __call__(self, w, lam):\n        return _mine(w, lam)\n\n"
+    "l2_penalty = _L2()\n",
+    "a module-level cache": "\n_CALLS = {}\ndef l2_penalty(w, lam):\n    _CALLS[len(_CALLS)] = lam\n"
+    "    return _mine(w, lam)\n",
+    "a try/except import": "\ntry:\n    from math import fsum as _sum\nexcept ImportError:\n    _sum = sum\n"
+    "def l2_penalty(w, lam):\n    return _mine(w, lam)\n",
+    "after a line that fails when graded": "\n_shown = demonstration_result\ndef l2_penalty(w, lam):\n"
+    "    return _mine(w, lam)\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(RENAMED))
+def test_a_right_answer_defined_by_assignment_or_inside_a_block_gets_its_points(form):
+    teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
+    copy = json.loads(json.dumps(teaching))
+    cell = cells_by_id(copy)["l2_penalty"]
+    cell["source"] = source(cell).replace("def l2_penalty(", "def _mine(") + RENAMED[form]
+    verdict = regrade.grade(teaching, copy)
+    assert total(verdict) == (auto_points(teaching), auto_points(teaching)), verdict["check_l2_penalty"]
+
+
+def test_an_answer_that_exits_when_defined_loses_its_part_and_a_regrade_that_dies_is_reported(tmp_path):
+    import class_grading
+
+    name, notebook = END_TO_END, source_notebooks(END_TO_END)[0]
+    teaching = json.loads(notebook.read_text())
+    exits, dies = (json.loads(json.dumps(teaching)) for _ in range(2))
+    cells_by_id(exits)["l2_penalty"]["source"] = "def l2_penalty(w, lam, _=exit(0)):\n    return 0.0, w\n"
+    cells_by_id(dies)["l2_penalty"]["source"] = "import os\ndef l2_penalty(w, lam, _=os._exit(0)):\n    return 0.0, w\n"
+    assert total(regrade.grade(teaching, exits)) == (auto_points(teaching) - 1, auto_points(teaching))
+    (tmp_path / "coursework" / "source" / name).mkdir(parents=True)
+    shutil.copy(notebook, tmp_path / "coursework" / "source" / name / notebook.name)
+    submitted = tmp_path / "coursework" / "submitted" / "dies" / name / notebook.name
+    submitted.parent.mkdir(parents=True)
+    submitted.write_text(json.dumps(dies))
+    student, verdicts, error = class_grading.regrade_one(tmp_path, name, "dies", 10)
+    assert verdicts is None and "no verdicts" in error, error
