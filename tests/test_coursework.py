@@ -571,6 +571,9 @@ def test_an_answer_that_never_stops_exits_or_eats_memory_fails_its_own_part_and_
         ("    return 0.0 * splits.test.X.sum(), w\n", "reads the notebook's test or hold-out images"),
         ("    return 0.0 * splits.holdout.X.sum(), w\n", "reads the notebook's test or hold-out images"),
         ("    import sys\n    sys._getframe(1).f_locals.clear()\n    return 0.0, w\n", "inspects or traces"),
+        ("    from inspect import currentframe\n    return 0.0 * len(currentframe().f_back.f_locals), w\n", "inspects"),
+        ("    f = dl.l2_penalty\n    return f.__code__.replace(co_name='mine'), w\n", "reaches into code objects"),
+        ("    return 0.0 * dl.seed_splits().holdout.X.sum(), w\n", "loads MNIST itself"),
     ],
 )
 def test_the_review_names_what_an_answer_reaches_for(code, finding):

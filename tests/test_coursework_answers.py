@@ -121,7 +121,14 @@ def part6(pair, answer):
     return checks.check_pair_training(answer, pair, 0.97, "2 vs 3", **settings)
 
 
+def softmax_in_float32(a):
+    a32 = np.asarray(a, dtype=np.float32)
+    e = np.exp(a32 - a32.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 RIGHT = {
+    "softmax in float32 (stable at 1000 too)": lambda: checks.check_softmax(softmax_in_float32),
     "logistic loss in float32": lambda: checks.check_logistic_loss(loss_in_float32, seed=5, n=41, d=12),
     "logistic loss by generators and sum()": lambda: checks.check_logistic_loss(loss_by_generators),
     "softmax loss in float32": lambda: checks.check_softmax_loss(softmax_loss_in_float32, seed=7, n=40, d=9, k=10),
@@ -203,7 +210,52 @@ def confusion_sized_by_labels(y_true, y_pred, k):
     return C
 
 
+def minibatches_with_an_empty_tail(n, batch_size, rng):
+    order = rng.permutation(n)
+    return [order[i * batch_size : (i + 1) * batch_size] for i in range(n // batch_size + 1)]
+
+
+def forward_differences_in_float32(f, w, h):
+    g = np.zeros(len(w), dtype=np.float32)
+    for i in range(len(w)):
+        step = w.copy()
+        step[i] += h
+        g[i] = (f(step) - f(w)) / h
+    return g
+
+
+def jacobian_in_float16(p):
+    return (np.diag(p) - np.outer(p, p) + 0.3 * np.eye(len(p))).astype(np.float16)
+
+
+def loop_with_the_first_rng(loss_fn, rate_fn, X, y, k, *, epochs, eta0, T, batch_size, rng, _kept=[]):  # noqa: B006
+    _kept.append(rng)
+    W = np.zeros((X.shape[1], k))
+    for t in range(epochs):
+        order = _kept[0].permutation(len(y))
+        for start in range(0, len(y), batch_size):
+            b = order[start : start + batch_size]
+            W = W - rate_fn(t, eta0, T) * loss_fn(W, X[b], y[b])[1]
+    return W
+
+
 WRONG = {
+    "mini-batches with an empty last batch when batch_size divides n": (
+        lambda: checks.check_minibatches(minibatches_with_an_empty_tail),
+        ["an empty batch"],
+    ),
+    "forward differences in float32": (
+        lambda: checks.check_numeric_gradient(forward_differences_in_float32),
+        ["not central"],
+    ),
+    "a wrong Jacobian in float16 (widening stops at float32)": (
+        lambda: checks.check_softmax_jacobian(jacobian_in_float16),
+        ["Jacobian"],
+    ),
+    "a training loop shuffling with the first call's generator": (
+        lambda: checks.check_softmax_loop(loop_with_the_first_rng),
+        ["same seed"],
+    ),
     "L1 subgradient with sign(0) = 1": (lambda: checks.check_penalty(l1_sign_zero_is_one, "l1"), ["np.sign(0) = 0"]),
     "patience never reset": (lambda: checks.check_gradient_descent(never_reset), ["restart the count"]),
     "soft-thresholding in place": (lambda: checks.check_soft_threshold(soft_threshold_in_place), ["in place"]),
@@ -231,6 +283,17 @@ def test_a_wrong_answer_in_an_unusual_form_is_named(name):
         grade()
     for word in words:
         assert word in str(failure.value), f"{name}: {word!r} not in {failure.value}"
+
+
+def test_ten_digit_training_that_loads_mnist_itself_fails():
+    splits = dl.seed_splits()
+
+    def loads_its_own(X, y, rng):
+        mine = dl.seed_splits()  # could train on mine.holdout, which scores it
+        return dl.softmax_loss(np.zeros((X.shape[1], 10)), mine.train.X[:10], mine.train.y[:10])[1]
+
+    with pytest.raises(CheckFailed, match="loaded MNIST itself"):
+        checks.check_ten_digit_training(loads_its_own, splits.train, splits.holdout)
 
 
 def test_part_6_of_02_training_on_the_holdout_set_fails(pair):

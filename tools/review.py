@@ -27,13 +27,17 @@ PATTERNS = {
     r"NBGRADER|os\.environ": "reads the environment (nbgrader marks its autograde there)",
     r"__file__|\bopen\s*\(|read_text|Path\s*\(": "reads files (the solutions are files)",
     r"\bsetattr\s*\(|sys\.modules|importlib": "patches modules by name",
-    r"setprofile|settrace|sys\._getframe|inspect\.": "inspects or traces the grader's frames",
+    r"setprofile|settrace|_getframe|\binspect\b|currentframe|\bf_(back|locals|globals)\b": "inspects or traces the "
+    "grader's frames",
+    r"__code__|\bco_code\b|\.replace\(\s*co_": "reaches into code objects (a renamed copy of digitlab's own code?)",
     r"os\._exit|sys\.exit|\bsignal\b|\bexec\s*\(|\beval\s*\(": "exits, handles signals, or runs built strings",
 }
 #: searched in answer cells only (the teaching notebook's own cells score the splits by these names)
 ANSWER_PATTERNS = {
     r"\bsplits\s*\.\s*(test|holdout)\b|\bmnist\s*\.": "reads the notebook's test or hold-out images by a global name "
     "(fine for a printout; inside a training answer the test set would choose)",
+    r"\bseed_splits\s*\(|\bload_mnist\s*\(": "loads MNIST itself inside an answer (where the hold-out and test "
+    "images are)",
 }
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 

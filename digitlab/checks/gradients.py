@@ -8,7 +8,20 @@ from collections.abc import Callable
 import numpy as np
 
 from ..kernels import logistic_loss, logistic_scores_loss, penalty_term, softmax, softmax_loss, softmax_scores_loss
-from .feedback import EARLIER, CheckFailed, _as_array, _call, _close, _pair, _passes, _problem, _scalar, _scaled, alone
+from .feedback import (
+    EARLIER,
+    CheckFailed,
+    _as_array,
+    _call,
+    _close,
+    _note_precision,
+    _pair,
+    _passes,
+    _problem,
+    _scalar,
+    _scaled,
+    alone,
+)
 
 
 def _diagnose_loss(part, loss, grad, ref_loss, ref_grad, n, w_shape):
@@ -75,19 +88,25 @@ def check_softmax(softmax_fn: Callable, *, seed: int = 0, n: int = 6, k: int = 4
             raise CheckFailed(f"{part}: the rows do not sum to 1: divide each exp by its row's sum")
         raise CheckFailed(f"{part}: the probabilities differ from exp(a) / sum exp(a) per row")
     huge = a + 1000.0
-    p = np.asarray(_call(part, softmax_fn, huge.copy(), quiet=True), dtype=np.float64)
+    p = _in_float64(_call(part, softmax_fn, huge.copy(), quiet=True))
     if not np.all(np.isfinite(p)) or not _close(p, softmax(huge)):
         raise CheckFailed(f"{part}: scores of 1000 give nan: exp overflows; subtract each row's maximum first")
     mixed = (
         a + np.where(np.arange(n) % 2 == 0, 1000.0, -1000.0)[:, None]
     )  # rows 2000 apart, like [[0, 1], [-1000, -999]]
-    p = np.asarray(_call(part, softmax_fn, mixed.copy(), quiet=True), dtype=np.float64)
+    p = _in_float64(_call(part, softmax_fn, mixed.copy(), quiet=True))
     if not np.all(np.isfinite(p)) or not _close(p, softmax(mixed)):
         raise CheckFailed(
             f"{part}: rows whose scores lie 2000 apart give nan: the shift must be each row's own maximum "
             "(a.max(axis=1, keepdims=True)), not the largest score of all: a row far below it underflows to 0 / 0"
         )
     return _passes(part, f"({n}, {k}), rows sum to 1, stable at scores of 1000 and for rows 2000 apart")
+
+
+def _in_float64(result) -> np.ndarray:
+    """A result, possibly not finite, as float64, its own precision noted (float32 widens the comparison)."""
+    _note_precision(result)
+    return np.asarray(result, dtype=np.float64)
 
 
 def check_softmax_jacobian(jacobian_fn: Callable, *, seed: int = 0, k: int = 5) -> str:
@@ -210,7 +229,15 @@ def check_numeric_gradient(numeric_gradient_fn: Callable, *, seed: int = 0, d: i
     if not np.array_equal(probe, w):
         raise CheckFailed(f"{part}: w was changed by the call: put each w[i] back after probing it")
     if _close(g, exact, rtol=1e-6, atol=1e-6):
-        return _passes(part, f"d={d}, central differences")
+        # with a wide step the central difference of the cube is off by exactly h^2, a one-sided one by 3 w h
+        wide = 0.1
+        g = _as_array(part, "the gradient", _call(part, numeric_gradient_fn, f, probe, wide), w.shape)
+        if _close(g, exact + wide**2, rtol=1e-6, atol=1e-6):
+            return _passes(part, f"d={d}, central differences")
+        raise CheckFailed(
+            f"{part}: close at h={h:g} but not central: at h={wide:g} it is off by up to "
+            f"{np.max(np.abs(g - exact)):.3g}, where (f(w + h e_i) - f(w - h e_i)) / 2h is off by h^2 = {wide**2:g}"
+        )
     if _scaled(g, exact, 2) or _close(g, 2 * exact, rtol=1e-4, atol=1e-4):
         raise CheckFailed(f"{part}: twice the gradient: divide by 2h (the two points are 2h apart)")
     if _close(g, exact, rtol=1e-3, atol=1e-3):

@@ -3,6 +3,7 @@ early stopping, and a digit-pair classifier trained on the training split and st
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -84,23 +85,35 @@ def check_minibatches(batches_fn: Callable, *, seed: int = 0, n: int = 23, batch
     part = "mini-batches"
     rng = np.random.default_rng(seed)
     own = (descent.minibatches,)
-    epochs = [[np.asarray(b) for b in _call(part, batches_fn, n, batch_size, rng, forbidden=own)] for _ in range(2)]
-    for batches in epochs:
-        if not batches or any(b.ndim != 1 for b in batches):
-            raise CheckFailed(f"{part}: return a list of 1-D index arrays, one per batch")
-        everything = np.concatenate(batches)
-        if len(everything) < n and sorted(set(everything.tolist())) == sorted(everything.tolist()):
-            raise CheckFailed(f"{part}: {n - len(everything)} image(s) left out: keep the last, smaller batch")
-        if sorted(everything.tolist()) != list(range(n)):
-            raise CheckFailed(f"{part}: every image must appear exactly once per epoch (a permutation of 0..n-1)")
-        sizes = [len(b) for b in batches]
-        if any(size != batch_size for size in sizes[:-1]) or sizes[-1] > batch_size:
-            raise CheckFailed(f"{part}: batch sizes {sizes}; expected {batch_size} each, the last one possibly fewer")
-    if all(np.array_equal(np.concatenate(e), np.arange(n)) for e in epochs):
-        raise CheckFailed(f"{part}: the images come in their stored order: shuffle them (rng.permutation(n))")
-    if np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1])):
-        raise CheckFailed(f"{part}: two epochs see the same order: draw a new permutation every epoch from rng")
+    even = max(batch_size, n - n % batch_size)  # a size batch_size divides: no smaller last batch
+    for size in (n, even):
+        epochs = [[np.asarray(b) for b in _call(part, batches_fn, size, batch_size, rng, forbidden=own)] for _ in "ab"]
+        for batches in epochs:
+            _one_epoch(part, batches, size, batch_size)
+        if all(np.array_equal(np.concatenate(e), np.arange(size)) for e in epochs):
+            raise CheckFailed(f"{part}: the images come in their stored order: shuffle them (rng.permutation(n))")
+        if np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1])):
+            raise CheckFailed(f"{part}: two epochs see the same order: draw a new permutation every epoch from rng")
     return _passes(part, f"n={n}, batch_size={batch_size}, reshuffled each epoch")
+
+
+def _one_epoch(part: str, batches: list, n: int, batch_size: int) -> None:
+    """One epoch's batches: every index once, full batches but the last, none empty."""
+    if not batches or any(b.ndim != 1 for b in batches):
+        raise CheckFailed(f"{part}: return a list of 1-D index arrays, one per batch")
+    everything = np.concatenate(batches)
+    if len(everything) < n and sorted(set(everything.tolist())) == sorted(everything.tolist()):
+        raise CheckFailed(f"{part}: {n - len(everything)} image(s) left out: keep the last, smaller batch")
+    if sorted(everything.tolist()) != list(range(n)):
+        raise CheckFailed(f"{part}: every image must appear exactly once per epoch (a permutation of 0..n-1)")
+    sizes = [len(b) for b in batches]
+    if 0 in sizes:
+        raise CheckFailed(
+            f"{part}: an empty batch for n={n}, batch_size={batch_size} (sizes {sizes}): when batch_size divides n "
+            "there are n / batch_size batches, none empty"
+        )
+    if any(size != batch_size for size in sizes[:-1]) or sizes[-1] > batch_size:
+        raise CheckFailed(f"{part}: batch sizes {sizes}; expected {batch_size} each, the last one possibly fewer")
 
 
 def check_gradient_descent(descend_fn: Callable, *, seed: int = 0, patience: int = 3) -> str:
@@ -209,6 +222,33 @@ class _Withheld:
 
 
 @contextmanager
+def not_loading(part: str, fn: Callable):
+    """While the block runs, digitlab's loaders (``seed_splits``, ``load_mnist``), in digitlab and among ``fn``'s
+    globals, refuse: training that loads MNIST itself could read the hold-out and test images it was not given."""
+    from .. import data, splits
+
+    loaders = (splits.seed_splits, data.load_mnist)
+
+    def refuse(*args, **kwargs):
+        raise CheckFailed(
+            f"{part}: training loaded MNIST itself (seed_splits or load_mnist), where the hold-out and test images "
+            "are; train on the split the function is given"
+        )
+
+    places = [vars(module) for module in (sys.modules["digitlab"], data, splits)]
+    places.append(getattr(fn, "__globals__", {}))
+    swapped = [(place, key, value) for place in places for key, value in list(place.items())]
+    swapped = [(place, key, value) for place, key, value in swapped if any(value is f for f in loaders)]
+    for place, key, _ in swapped:
+        place[key] = refuse
+    try:
+        yield
+    finally:
+        for place, key, value in swapped:
+            place[key] = value
+
+
+@contextmanager
 def withholding(part: str, fn: Callable, held: dict):
     """While the block runs, every global of ``fn``'s module holding a split of ``held`` (name -> ``Data``,
     e.g. ``{"test": splits.test}``), itself or as a field of a ``Splits``, reads as ``_Withheld``."""
@@ -238,7 +278,8 @@ def withholding(part: str, fn: Callable, held: dict):
         elif inner:
             swapped[key], space[key] = value, value._replace(**inner)
     try:
-        yield
+        with not_loading(part, fn):
+            yield
     finally:
         space.update(swapped) if swapped else None
 
@@ -329,7 +370,7 @@ def check_pair_training(train_fn: Callable, splits, target: float, what: str = "
     holdout = splits.holdout._replace(X=_watched(X_h, images), y=_watched(y_h, labels))
     seen = splits._replace(holdout=holdout, test=_Withheld(part))
     refuse_own(part, train_fn, FITS)
-    with alone(train_fn, ("logistic_loss", "descent_step", "minibatches")):
+    with alone(train_fn, ("logistic_loss", "descent_step", "minibatches")), not_loading(part, train_fn):
         result = _pair(part, _call(part, lambda: train_fn(seen, **settings), forbidden=FITS), "(w, best_epoch)")
     misuse = images["misuse"] + labels["misuse"]
     if misuse:

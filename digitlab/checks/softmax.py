@@ -90,20 +90,23 @@ def check_softmax_loop(
         calls.append((W, ids, grad.copy()))
         return loss, grad
 
-    try:
+    def run():
         settings = {"epochs": epochs, "eta0": eta0, "T": T, "batch_size": batch_size}
-        refuse_own(part, train_fn, (train_softmax, *FITS))
-        with alone(train_fn, ("annealed_rate",)):
-            W = _call(
-                part,
-                lambda: train_fn(
-                    loss_fn, annealed_rate, X.copy(), y.copy(), k, **settings, rng=np.random.default_rng(seed + 2)
-                ),
-                forbidden=(train_softmax, *FITS),
-            )
-    except CheckFailed as failure:
-        inner = str(failure).split("raised CheckFailed: ", 1)
-        raise CheckFailed(inner[-1]) from None
+        try:
+            refuse_own(part, train_fn, (train_softmax, *FITS))
+            with alone(train_fn, ("annealed_rate",)):
+                return _call(
+                    part,
+                    lambda: train_fn(
+                        loss_fn, annealed_rate, X.copy(), y.copy(), k, **settings, rng=np.random.default_rng(seed + 2)
+                    ),
+                    forbidden=(train_softmax, *FITS),
+                )
+        except CheckFailed as failure:
+            inner = str(failure).split("raised CheckFailed: ", 1)
+            raise CheckFailed(inner[-1]) from None
+
+    W = run()
     W = _as_array(part, "the weights returned", W, (d, k))
     if not calls:
         raise CheckFailed(f"{part}: loss_fn was never called: each step needs (loss, grad) = loss_fn(W, X[b], y[b])")
@@ -155,6 +158,14 @@ def check_softmax_loop(
         if _close(new, before):
             raise CheckFailed(f"{part}: {where} does not change the weights: W = W - rate * grad (and return W)")
         raise CheckFailed(f"{part}: {where} is not W - rate_fn(t, eta0, T) * grad")
+    first = [ids for _, ids, _ in calls]
+    calls.clear()
+    run()  # again, with a generator of the same seed: the same batches, if every order comes from rng
+    if len(calls) != len(first) or any(not np.array_equal(a, b) for a, (_, b, _) in zip(first, calls)):
+        raise CheckFailed(
+            f"{part}: two runs given generators of the same seed shuffle differently: draw every order from the "
+            "rng passed in (rng.permutation(n)), not from np.random or a generator kept from an earlier call"
+        )
     return _passes(part, f"n={n}, d={d}, k={k}, {epochs} epochs of batches of {batch_size}, annealed")
 
 
