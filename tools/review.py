@@ -30,6 +30,8 @@ PATTERNS = {
     r"setprofile|settrace|_getframe|\binspect\b|currentframe|\bf_(back|locals|globals)\b": "inspects or traces the "
     "grader's frames",
     r"__code__|\bco_code\b|\.replace\(\s*co_": "reaches into code objects (a renamed copy of digitlab's own code?)",
+    r"\b(dl|digitlab|checks|feedback)(\.\w+)*\._[A-Za-z]|from\s+digitlab[\w.]*\s+import\s+.*\b_[A-Za-z]": "reaches for "
+    "a private name of digitlab (a module's inner state)",
     r"os\._exit|sys\.exit|\bsignal\b|\bexec\s*\(|\beval\s*\(": "exits, handles signals, or runs built strings",
 }
 #: searched in answer cells only (the teaching notebook's own cells score the splits by these names)
