@@ -394,7 +394,7 @@ HANGS = (
 def graded(tmp_path_factory):
     """Assignment 01's solutions, untouched copy, typical wrong answers, tampered copies and a solution that hangs
     through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then feedback.
-    Cells get 15 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes."""
+    Cells get 8 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes."""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
@@ -412,7 +412,7 @@ def graded(tmp_path_factory):
             students.append(student)
     grading = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "class_grading.py"), name, "--course", str(course)]
-        + ["--cell-seconds=15"],
+        + ["--cell-seconds=8"],
         capture_output=True,
         text=True,
     )

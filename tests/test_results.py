@@ -83,11 +83,13 @@ def splits():
     return rp.seed_splits()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [s for s in rp.SEEDS if s != 0])  # seed 0: notebook 04 runs it
 def test_softmax_recipe_from_each_seed_matches_the_file(results, splits, seed):
     rp.check_recipe(rp.softmax_recipe(splits, seed, progress=False), splits, results, seed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_ten_digit_optimum_matches_the_file(results, splits, penalty):
     path, best = rp.softmax_optimum(splits, penalty, progress=False)

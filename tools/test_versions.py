@@ -14,8 +14,10 @@ both ends of that promise:
 Each run gets its own virtual environment under ``build/test-versions/`` (reused while ``pyproject.toml`` is
 unchanged), installs digitlab editable with its ``test`` extra, whatever the dependency lists hold, and runs
 ``pytest tests`` on every core (pytest-xdist, as ``tasks.py test`` does; ``-- -n 0`` for one process) without the
-notebooks, the coursework's autograding and the browser tests (``tasks.py test`` runs those). ``uv`` itself is
-installed from PyPI into ``build/test-versions/uv``. ``.ci/run`` calls this after the README's test command. """
+notebooks, the coursework's autograding, the browser tests and the long numerical reproductions marked ``slow``
+(``tasks.py test`` runs those, once). ``uv`` itself is installed from PyPI into ``build/test-versions/uv``.
+``.ci/run`` calls this after the README's test command.
+"""
 
 from __future__ import annotations
 
@@ -117,7 +119,7 @@ def run(name: str, python: Path, lowest: bool, extra: list[str]) -> int:
     print(f"[{name}] {version}: {', '.join(shown)}", flush=True)
     command = [env / "bin" / "python", "-m", "pytest", "tests", "-o", "addopts=", "-p", "no:cacheprovider"]
     workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in extra) else ["-n", "auto", "--dist", "loadfile"]
-    command += [*excluded(), "-q", *workers, *extra]
+    command += [*excluded(), "-q", "-m", "not slow", *workers, *extra]
     start = time.monotonic()
     code = subprocess.call(command, cwd=ROOT)
     print(f"[{name}] pytest exited {code} after {time.monotonic() - start:.0f} s", flush=True)
