@@ -7,7 +7,7 @@ coursework/release/ and committed; submissions, grades and feedback stay local (
 
 import sys
 
-from digitlab.checks.grading import CELL_SECONDS, cap_memory
+from digitlab.checks.grading import CELL_SECONDS, SANITIZE, cap_memory
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
@@ -34,14 +34,7 @@ if "autograde" in sys.argv[1:3]:
 # data, the `checks.working` wiring), the same context the regrade (tools/regrade.py) grades on. Solution and test
 # cells run whole, as written. A notebook's autograde then costs its tests, not its whole lecture; the feedback
 # shows each such cell with a line saying so.
-c.Autograde.sanitize_preprocessors = [  # nbgrader's own list, GradingContext after the locked cells are restored
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
-    "digitlab.checks.grading.GradingContext",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+c.Autograde.sanitize_preprocessors = SANITIZE  # nbgrader's own, GradingContext after the locked cells
 
 # Feedback shows the student's answers and the checks' messages, never the hidden tests' source (their seeds and
 # shapes): the hidden regions are cleared from the feedback copy as they were from the student copy.

@@ -27,12 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import coursework  # noqa: E402
-
-#: nbgrader's own sanitizing preprocessors: autograding the whole lecture, as before the grading context
-NBGRADER_OWN = [
-    f"nbgrader.preprocessors.{name}"
-    for name in ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
-]
+from digitlab.checks.grading import NBGRADER_SANITIZE  # noqa: E402
 
 
 def submit(course: Path, name: str, students: list[str]) -> None:
@@ -67,7 +62,7 @@ def main(argv: list[str]) -> int:
             coursework.nbgrader(["generate_assignment", name, "--force"], course)
             submit(course, name, ["one"])
             command = [sys.executable, "-m", "nbgrader", "autograde", name, "--force"]
-            lecture = timed([*command, *(f"--Autograde.sanitize_preprocessors={p}" for p in NBGRADER_OWN)], course)
+            lecture = timed([*command, *(f"--Autograde.sanitize_preprocessors={p}" for p in NBGRADER_SANITIZE)], course)
             autograde = timed(command, course)
             teaching = sorted((coursework.SOURCE / name).glob("*.ipynb"))[0]
             submitted = course / "coursework" / "submitted" / "one" / name / teaching.name

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import regrade  # noqa: E402
 import review  # noqa: E402
 
 from digitlab.checks.grading import CELL_SECONDS  # noqa: E402
@@ -71,7 +72,7 @@ def regrade_one(course: Path, assignment: str, student: str, seconds: int) -> tu
         submitted = course / "coursework" / "submitted" / student / assignment / teaching.name
         if not submitted.is_file():
             return student, None, f"{teaching.name} not submitted"
-        tests = sum("grade_id" in line for line in teaching.read_text().splitlines())  # a bound on its cells
+        tests = sum(map(regrade.is_test, regrade.nbgrader_cells(json.loads(teaching.read_text()))))
         limit = (tests + 2) * seconds  # every test cell, and the answers' definitions, each within its limit
         try:
             result = subprocess.run(

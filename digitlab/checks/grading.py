@@ -16,6 +16,14 @@ import re
 CELL_SECONDS = 120
 CELL_BYTES = 3 * 1024**3
 
+#: nbgrader's own preprocessors that ready a submission for autograding (its ``Autograde.sanitize_preprocessors``)
+NBGRADER_SANITIZE = [
+    f"nbgrader.preprocessors.{name}"
+    for name in ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
+]
+#: the same with ``GradingContext`` after the locked cells are restored: what ``nbgrader_config.py`` sets
+SANITIZE = [*NBGRADER_SANITIZE[:-1], "digitlab.checks.grading.GradingContext", NBGRADER_SANITIZE[-1]]
+
 #: a line of an ordinary code cell that graded code relies on
 CONTEXT_LINE = re.compile(
     r"^(import \S|from \S+ import |SEED = |mnist = dl\.|splits = dl\.|pairs = |\w+ = checks\.working\()"
