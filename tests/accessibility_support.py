@@ -7,9 +7,19 @@ only the file is used here, injected into the page and called as ``axe.run(conte
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def figure_outputs(path: Path):
+    """(cell index, output) for every output of the notebook ``path`` that shows an image."""
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if any(key.startswith("image/") for key in data) or "<img" in "".join(data.get("text/html", "")):
+                yield index, output
 
 
 def axe_script() -> Path:

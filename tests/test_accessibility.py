@@ -19,7 +19,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from browser_support import browser_test, jupyterlab, notebooks_fully_attached, voila
+from accessibility_support import figure_outputs
+from browser_support import browser_test, voila
 
 from digitlab import figure_text, plots
 
@@ -37,15 +38,6 @@ class _Images(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "img":
             self.images.append(dict(attrs))
-
-
-def figure_outputs(path: Path):
-    """(cell index, output) for every output of ``path`` that shows an image."""
-    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if any(key.startswith("image/") for key in data) or "<img" in "".join(data.get("text/html", "")):
-                yield index, output
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + SOURCES, ids=lambda p: p.name)
@@ -144,35 +136,10 @@ def test_every_helper_draws_one_meaning_one_way(splits):
 
 # ---------------------------------------------------------------- in the browser
 
-PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 REACH = """() => Math.max(...[...document.querySelectorAll('.explorer-root *')]
     .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden'
              && !e.closest('.explorer-live'))
     .map(e => e.getBoundingClientRect().right))"""  # the right edge of the explorer's furthest visible element
-OWN_CONTENT = [f"{PANEL} .jp-OutputArea-output", f"{PANEL} .jp-RenderedMarkdown"]
-
-
-@browser_test
-def test_notebooks_own_content_passes_axe_in_jupyterlab(browser, tmp_path, monkeypatch):
-    from accessibility_support import describe, run_axe
-
-    notebooks_fully_attached(NOTEBOOKS, tmp_path, monkeypatch)
-    failures, alts = [], {}
-    with jupyterlab(tmp_path) as url:
-        for path in NOTEBOOKS:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{url}/lab/tree/{path.name}?token=digitlab-test&reset")
-            page.wait_for_selector(f"{PANEL} .jp-MarkdownCell", timeout=120_000)
-            page.wait_for_timeout(3000)  # outputs and math rendered
-            images = page.eval_on_selector_all(f"{PANEL} .jp-OutputArea-output img", "els => els.map(e => e.alt)")
-            alts[path.name] = images
-            expected = sum(1 for _ in figure_outputs(path))
-            assert len(images) == expected and all(images), f"{path.name}: {len(images)} of {expected} figures shown"
-            violations = run_axe(page, include=OWN_CONTENT)
-            if violations:
-                failures.append(f"{path.name}:\n{describe(violations)}")
-            page.close()
-    assert not failures, "\n".join(failures)
 
 
 @browser_test

@@ -304,6 +304,12 @@ def test_the_documented_workflow_runs_verbatim_and_leaves_the_student_copies(tmp
         assert "notebooks/" not in notebook.read_text(), f"{notebook.name} links to the teaching notebooks"
     report = (tmp_path / "coursework" / "autograded" / ".report" / "01_gradients.md").read_text()
     assert "student1" in report and "0 of 12" in report and "FAILED" not in report, report
+    from nbgrader.api import Gradebook
+
+    points = auto_points(json.loads(source_notebooks("01_gradients")[0].read_text()))
+    with Gradebook(f"sqlite:///{tmp_path}/coursework/gradebook.db") as gradebook:
+        untouched = gradebook.find_submission("01_gradients", "student1")
+        assert (untouched.code_score, untouched.max_code_score) == (0, points), "an untouched copy scores nothing"
     assert list((tmp_path / "coursework" / "feedback" / "student1" / "01_gradients").glob("*.html"))
 
 
@@ -335,16 +341,25 @@ def test_student_copies_hold_no_solution_and_no_hidden_test(name):
 END_TO_END = "01_gradients"  # the one assignment autograded by the real nbgrader here (about 3 s a notebook)
 
 
-def submissions(name: str, notebook: Path) -> dict[str, dict]:
-    """The solutions, the untouched student copy and each typical wrong answer, as notebooks."""
-    teaching = json.loads(notebook.read_text())
-    made = {"solutions": teaching, "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text())}
-    for number, (_, cell_id, old, new, _, _) in enumerate(WRONG[name]):
-        wrong = json.loads(json.dumps(teaching))
+def with_mistakes(name: str, notebook: Path, numbers) -> dict:
+    """The teaching notebook (the solutions) with the typical wrong answers ``numbers`` of ``name`` written in."""
+    wrong = json.loads(notebook.read_text())
+    for number in numbers:
+        _, cell_id, old, new, _, _ = WRONG[name][number]
         cell = cells_by_id(wrong)[cell_id]
         assert old in source(cell), f"{cell_id}: the wrong answer no longer applies"
         cell["source"] = source(cell).replace(old, new)
-        made[f"wrong{number}"] = wrong
+    return wrong
+
+
+def submissions(name: str, notebook: Path) -> dict[str, dict]:
+    """The solutions, the untouched student copy and each typical wrong answer, as notebooks."""
+    made = {
+        "solutions": json.loads(notebook.read_text()),
+        "untouched": json.loads((coursework.RELEASE / name / notebook.name).read_text()),
+    }
+    for number in range(len(WRONG[name])):
+        made[f"wrong{number}"] = with_mistakes(name, notebook, [number])
     return made
 
 
@@ -390,11 +405,17 @@ HANGS = (
 )
 
 
+#: three of 01's typical wrong answers, each in a part of its own, written into one submission for the real nbgrader
+#: (every wrong answer, one at a time, is graded in this process below)
+REAL_WRONG = (0, 1, 2)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Assignment 01's solutions, untouched copy, typical wrong answers, tampered copies and a solution that hangs
-    through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then feedback.
-    Cells get 8 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes."""
+    """Assignment 01's solutions, a submission with three typical wrong answers, the tampered copies and a solution
+    that hangs, through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then
+    feedback. Cells get 8 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes. (The
+    untouched student copy goes through the real nbgrader in the documented workflow's test.)"""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
@@ -405,7 +426,13 @@ def graded(tmp_path_factory):
     for notebook in source_notebooks(name):
         hangs = json.loads(notebook.read_text())
         cells_by_id(hangs)["l2_penalty"]["source"] = HANGS
-        for student, content in {**submissions(name, notebook), **tampered(name, notebook), "hangs": hangs}.items():
+        made = {
+            "solutions": json.loads(notebook.read_text()),
+            "wrong": with_mistakes(name, notebook, REAL_WRONG),
+            **tampered(name, notebook),
+            "hangs": hangs,
+        }
+        for student, content in made.items():
             target = course / "coursework" / "submitted" / student / name / notebook.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(content))
@@ -471,32 +498,31 @@ def total(verdict: dict) -> tuple[float, float]:
     return sum(v[0] for v in verdict.values()), sum(v[1] for v in verdict.values())
 
 
-def test_the_real_autograde_gives_full_marks_none_and_feedback(graded):
+def test_the_real_autograde_gives_full_marks_and_feedback(graded):
     course, scores = graded
     name = END_TO_END
     points = auto_points(json.loads(source_notebooks(name)[0].read_text()))
     assert scores["solutions"] == (points, points)
-    assert scores["untouched"] == (0, points)
-    assert len(scores) == 3 + len(WRONG[name]) + len(TAMPERING)
+    assert sorted(scores) == sorted(["solutions", "wrong", "hangs", *TAMPERING])
     for student in set(scores) - {"hangs"}:  # an autograde that failed has no feedback; the report says so
         assert list((course / "coursework" / "feedback" / student / name).glob("*.html")), f"no feedback for {student}"
 
 
-@pytest.mark.parametrize("number", range(len(WRONG[END_TO_END])))
-def test_the_real_autograde_names_a_typical_wrong_answer(graded, in_process, number):
+def test_the_real_autograde_names_each_typical_wrong_answer_and_agrees_with_the_regrade(graded):
     course, scores = graded
     name = END_TO_END
-    mistake, _, _, _, check_id, words = WRONG[name][number]
-    score, points = scores[f"wrong{number}"]
-    assert 0 < score < points, f"{mistake}: {score} of {points}"
-    assert score == total(in_process[name, f"wrong{number}"])[0], "the in-process grader agrees with nbgrader"
     for notebook in source_notebooks(name):
-        graded_copy = json.loads(
-            (course / "coursework" / "autograded" / f"wrong{number}" / name / notebook.name).read_text()
-        )
-        outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
-        for word in words:
-            assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
+        verdict = regrade.grade(json.loads(notebook.read_text()), with_mistakes(name, notebook, REAL_WRONG))
+        lost = sorted(gid for gid, (score, points, _) in verdict.items() if score < points)
+        assert lost == sorted(WRONG[name][number][4] for number in REAL_WRONG), f"lost {lost}"
+        score, points = scores["wrong"]
+        assert 0 < score < points and score == total(verdict)[0], f"nbgrader {score}, regrade {total(verdict)[0]}"
+        graded_copy = json.loads((course / "coursework" / "autograded" / "wrong" / name / notebook.name).read_text())
+        for number in REAL_WRONG:
+            mistake, _, _, _, check_id, words = WRONG[name][number]
+            outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
+            for word in words:
+                assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
 
 
 @pytest.mark.parametrize("name", coursework.assignments())

@@ -1,8 +1,11 @@
-"""Every notebook as a reader sees it: the report's equations stated once each, and no MathJax error on the page.
+"""Every notebook as a reader sees it: the report's equations stated once each, and each page in JupyterLab.
 
-The page test opens each notebook (00-05) in JupyterLab in Debian's Chromium, with every cell attached to the
-page (windowing off, so off-screen math is typeset too), waits for MathJax and looks for its error marks: an
-``mjx-merror`` element, or a message such as "Multiple \\tag". Skipped where Chromium or Playwright is missing.
+One pass opens each notebook (00-05) in JupyterLab in Debian's Chromium, with every cell attached to the page
+(windowing off, so off-screen math is typeset and off-screen outputs are checked too), waits for MathJax, and
+keeps what three tests read: MathJax's error marks (an ``mjx-merror`` element, or a message such as
+"Multiple \\tag"), the figures shown with their alt text, and axe-core's WCAG 2.1 A/AA violations in the
+notebook's own content (outputs and rendered Markdown; JupyterLab's interface is upstream's). Skipped where
+Chromium or Playwright is missing.
 """
 
 import json
@@ -12,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from browser_support import jupyterlab, notebooks_fully_attached, requires_browser
+from accessibility_support import describe, figure_outputs, run_axe
+from browser_support import ARGS, CHROMIUM, jupyterlab, notebooks_fully_attached, requires_browser
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
@@ -37,6 +41,7 @@ def test_every_report_equation_is_stated_once_with_its_number():
 
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
+OWN_CONTENT = [f"{PANEL} .jp-OutputArea-output", f"{PANEL} .jp-RenderedMarkdown"]
 
 
 def typeset(page, timeout: float = 60) -> int:
@@ -58,25 +63,62 @@ def needs_browser(test):
     return test
 
 
+def read_page(page, path: Path, folder: Path) -> dict:
+    """What the tests below read from one notebook's page, once its math is typeset."""
+    seen = {"typeset": typeset(page), "problems": []}
+    errors = page.locator(f"{PANEL} mjx-merror")
+    for i in range(errors.count()):
+        error = errors.nth(i)
+        seen["problems"].append(error.get_attribute("data-mjx-error") or error.inner_text())
+    text = page.locator(PANEL).inner_text()
+    seen["problems"] += re.findall(r"Multiple \\tag|Undefined control sequence", text)
+    seen["alts"] = page.eval_on_selector_all(f"{PANEL} .jp-OutputArea-output img", "els => els.map(e => e.alt)")
+    seen["violations"] = run_axe(page, include=OWN_CONTENT)
+    page.screenshot(path=str(folder / f"{path.stem}.png"))
+    return seen
+
+
+@pytest.fixture(scope="module")
+def lab_pages(tmp_path_factory):
+    """{notebook name: what its page showed}, every notebook opened once in one JupyterLab."""
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path_factory.mktemp("lab")
+    seen = {}
+    with pytest.MonkeyPatch.context() as monkeypatch, sync_playwright() as p:
+        notebooks_fully_attached(NOTEBOOKS, folder, monkeypatch)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            with jupyterlab(folder) as url:
+                for path in NOTEBOOKS:
+                    page = browser.new_page(viewport={"width": 1280, "height": 720})
+                    page.goto(f"{url}/lab/tree/{path.name}?token=digitlab-test&reset")  # reset: this notebook alone
+                    page.wait_for_selector(f"{PANEL} .jp-MarkdownCell", timeout=120_000)
+                    seen[path.name] = read_page(page, path, folder)
+                    page.close()
+        finally:
+            browser.close()
+    return seen
+
+
 @needs_browser
-def test_notebooks_show_no_mathjax_error_in_jupyterlab(browser, tmp_path, monkeypatch):
-    notebooks_fully_attached(NOTEBOOKS, tmp_path, monkeypatch)
-    problems, rendered = [], {}
-    with jupyterlab(tmp_path) as url:
-        for path in NOTEBOOKS:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{url}/lab/tree/{path.name}?token=digitlab-test&reset")  # reset: only this notebook open
-            page.wait_for_selector(f"{PANEL} .jp-MarkdownCell", timeout=120_000)
-            rendered[path.name] = typeset(page)
-            errors = page.locator(f"{PANEL} mjx-merror")
-            for i in range(errors.count()):
-                error = errors.nth(i)
-                problems.append(f"{path.name}: {error.get_attribute('data-mjx-error') or error.inner_text()}")
-            text = page.locator(PANEL).inner_text()
-            problems += [f"{path.name}: {m}" for m in re.findall(r"Multiple \\tag|Undefined control sequence", text)]
-            page.screenshot(path=str(tmp_path / f"{path.stem}.png"))
-            page.close()
+def test_notebooks_show_no_mathjax_error_in_jupyterlab(lab_pages):
+    problems = [f"{name}: {problem}" for name, seen in lab_pages.items() for problem in seen["problems"]]
     assert not problems, problems
+    rendered = {name: seen["typeset"] for name, seen in lab_pages.items()}
     assert rendered["01_gradient_derivation.ipynb"] >= 20, f"MathJax typeset too little: {rendered}"
     if any(count == 0 for name, count in rendered.items() if name[:2] in ("02", "03", "04")):
         pytest.fail(f"no typeset math found on a notebook that has some: {rendered}")
+
+
+@needs_browser
+def test_notebooks_show_every_figure_with_its_alt_text_in_jupyterlab(lab_pages):
+    for path in NOTEBOOKS:
+        alts, expected = lab_pages[path.name]["alts"], sum(1 for _ in figure_outputs(path))
+        assert len(alts) == expected and all(alts), f"{path.name}: {len(alts)} of {expected} figures shown with alt"
+
+
+@needs_browser
+def test_notebooks_own_content_passes_axe_in_jupyterlab(lab_pages):
+    failures = [f"{name}:\n{describe(seen['violations'])}" for name, seen in lab_pages.items() if seen["violations"]]
+    assert not failures, "\n".join(failures)

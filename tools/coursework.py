@@ -1,6 +1,6 @@
 """Generate the student copies of the coursework from the teaching notebooks, or check that they are current.
 
-    python tools/coursework.py           # nbgrader generate_assignment for each assignment -> coursework/release/
+    python tools/coursework.py           # nbgrader generate_assignment of every assignment -> coursework/release/
     python tools/coursework.py --check   # exit 1, naming the files, when a committed student copy is stale
 
 Each assignment's source is a teaching notebook carrying nbgrader's solution and test markers, linked from
@@ -53,8 +53,8 @@ def generate(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
         course_copy(course)
+        nbgrader(["generate_assignment", "*", "--force"], course)  # every assignment, in one nbgrader process
         for name in assignments():
-            nbgrader(["generate_assignment", name, "--force"], course)
             for notebook in sorted((course / "coursework" / "release" / name).glob("*.ipynb")):
                 target = out / name / notebook.name
                 target.parent.mkdir(parents=True, exist_ok=True)

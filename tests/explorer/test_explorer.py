@@ -363,7 +363,11 @@ def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
     libraries = blas_libraries()
     scipys = [lib for lib in libraries if "scipy" in lib.filepath]
     assert scipys and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
+    outside = [lib.num_threads for lib in libraries]
+    for lib in libraries:  # two threads outside the block, whatever the test run chose
+        lib.set_num_threads(2)
     before = [lib.num_threads for lib in libraries]
+    assert before == [2] * len(libraries)
     with blas_on_one_thread():
         assert all(lib.num_threads == 1 for lib in libraries)
         with blas_on_one_thread():  # re-entrant
@@ -383,6 +387,8 @@ def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
     thread.start()
     thread.join()
     assert [lib.num_threads for lib in libraries] == before
+    for lib, threads in zip(libraries, outside):
+        lib.set_num_threads(threads)
 
 
 def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
