@@ -6,7 +6,8 @@
 Both use one virtual environment, .venv (Python 3.10 or newer), with digitlab installed into it,
 editable. `lab` installs what the notebooks need (the `notebooks` extra); `test` adds the `test` extra,
 which holds the notebooks' set too, to the same environment. Each set is installed again only when
-pyproject.toml changed since it was last installed; nothing is ever removed. Extra arguments go to
+pyproject.toml changed since it was last installed; nothing is ever removed. The installer is uv (put into
+.venv by pip first; seconds where pip takes minutes), or pip when uv cannot be had or fails. Extra arguments go to
 JupyterLab or pytest; `test` runs pytest on every core unless they say `-n`.
 """
 
@@ -61,10 +62,16 @@ def setup(extra: str) -> None:
     if not python.exists():
         print(f"creating the virtual environment {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-        subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one
         done = {}
     print(f"installing digitlab[{extra}] into {VENV}", flush=True)
-    subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
+    uv = bin_dir() / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.exists():
+        subprocess.run([*pip, "uv"], check=False)
+    with_uv = [str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+    if not uv.exists() or subprocess.run([*with_uv, "--editable", f"{ROOT}[{extra}]"]).returncode != 0:
+        print("installing with pip instead of uv (slower)", flush=True)
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one
+        subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
     STAMP.write_text(json.dumps({**done, **dict.fromkeys(SETS[extra], wanted)}, sort_keys=True))
 
 
