@@ -67,7 +67,7 @@ def setup(extra: str) -> None:
     uv = bin_dir() / ("uv.exe" if os.name == "nt" else "uv")
     if not uv.exists():
         subprocess.run([*pip, "uv"], check=False)
-    with_uv = [str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+    with_uv = [str(uv), "pip", "install", "--quiet", "--python", str(python)]  # modules compile when first imported
     if not uv.exists() or subprocess.run([*with_uv, "--editable", f"{ROOT}[{extra}]"]).returncode != 0:
         print("installing with pip instead of uv (slower)", flush=True)
         subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one
