@@ -14,8 +14,9 @@ both ends of that promise:
 Each run gets its own virtual environment under ``build/test-versions/`` (reused while ``pyproject.toml`` is
 unchanged), installs digitlab editable with its ``test`` extra, whatever the dependency lists hold, and runs
 ``pytest tests`` on every core (pytest-xdist, as ``tasks.py test`` does; ``-- -n 0`` for one process) without the
-notebooks, the coursework's autograding, the browser tests and the long numerical reproductions marked ``slow``
-(``tasks.py test`` runs those, once). ``uv`` itself is installed from PyPI into ``build/test-versions/uv``.
+notebooks, the coursework's autograding, the browser tests, the Binder rehearsal and the long numerical
+reproductions marked ``slow`` (``tasks.py test`` runs those, once). ``uv`` is the one ``tasks.py`` put into
+``.venv``, or else is installed from PyPI into ``build/test-versions/uv``.
 ``.ci/run`` calls this after the README's test command.
 """
 
@@ -71,9 +72,11 @@ def pythons() -> dict[tuple[int, int], Path]:
 
 
 def uv() -> Path:
-    """``uv``, installed from PyPI into its own virtual environment on first use."""
+    """``uv``: the one ``tasks.py`` put into .venv, else one installed from PyPI into its own environment."""
     home = WORK / "uv"
     binary = home / "bin" / "uv"
+    if (ROOT / ".venv" / "bin" / "uv").exists():
+        return ROOT / ".venv" / "bin" / "uv"
     if not binary.exists():
         print(f"installing uv into {home}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(home)
@@ -101,8 +104,10 @@ def prepare(name: str, python: Path, lowest: bool) -> Path:
 
 def excluded() -> list[str]:
     """Test files left to ``tasks.py test``: what executes the notebooks (nbval's own tests and the coursework's
-    autograding, which runs each teaching notebook once per scripted submission) and whatever drives a browser."""
-    files = [ROOT / "tests" / "test_notebooks.py", ROOT / "tests" / "test_coursework.py"]
+    autograding, which runs each teaching notebook once per scripted submission), whatever drives a browser, and
+    the Binder rehearsal (it builds its own environment on the Python binder/environment.yml pins, whichever
+    Python runs the tests, so a second run would repeat the first)."""
+    files = [ROOT / "tests" / name for name in ("test_notebooks.py", "test_coursework.py", "test_binder.py")]
     in_browser = re.compile(r"requires_browser|browser_test")
     files += [p for p in sorted((ROOT / "tests").rglob("test_*.py")) if in_browser.search(p.read_text())]
     return [f"--ignore={p.relative_to(ROOT)}" for p in files if p.exists()]
