@@ -7,8 +7,9 @@ Both use one virtual environment, .venv (Python 3.10 or newer), with digitlab in
 editable. `lab` installs what the notebooks need (the `notebooks` extra); `test` adds the `test` extra,
 which holds the notebooks' set too, to the same environment. Each set is installed again only when
 pyproject.toml changed since it was last installed; nothing is ever removed. The installer is uv (put into
-.venv by pip first; seconds where pip takes minutes), or pip when uv cannot be had or fails. Extra arguments go to
-JupyterLab or pytest; `test` runs pytest on every core unless they say `-n`.
+.venv by pip first; seconds where pip takes minutes), or pip when uv cannot be had or fails. uv reads its own
+settings, not pip's: where packages must come from a mirror, set UV_INDEX_URL beside PIP_INDEX_URL. Extra
+arguments go to JupyterLab or pytest; `test` runs pytest on every core unless they say `-n`.
 """
 
 from __future__ import annotations
@@ -68,11 +69,18 @@ def setup(extra: str) -> None:
     if not uv.exists():
         subprocess.run([*pip, "uv"], check=False)
     with_uv = [str(uv), "pip", "install", "--quiet", "--python", str(python)]  # modules compile when first imported
-    if not uv.exists() or subprocess.run([*with_uv, "--editable", f"{ROOT}[{extra}]"]).returncode != 0:
+    if not uv.exists() or _failed([*with_uv, "--editable", f"{ROOT}[{extra}]"]):
         print("installing with pip instead of uv (slower)", flush=True)
         subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one
         subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
     STAMP.write_text(json.dumps({**done, **dict.fromkeys(SETS[extra], wanted)}, sort_keys=True))
+
+
+def _failed(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command).returncode != 0
+    except OSError:  # there, but not a program this machine runs
+        return True
 
 
 def main() -> int:

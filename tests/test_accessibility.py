@@ -2,9 +2,9 @@
 
 The first tests read files only: every figure output of every notebook carries alt text, the figure styles
 meet the contrast ratio and never tell two meanings apart by colour alone. The browser tests (skipped, with
-the reason, without Chromium or Playwright) run axe-core's WCAG 2.1 A/AA rules on the notebooks' own
-content in JupyterLab (outputs and rendered Markdown; JupyterLab's interface is upstream's), on the pages
-``tools/export_html.py`` writes, and on the explorer in Voila, and drive the explorer by keyboard alone.
+the reason, without Chromium or Playwright) run axe-core's WCAG 2.1 A/AA rules on the pages
+``tools/export_html.py`` writes and on the explorer in Voila, and drive the explorer by keyboard alone; axe on
+the notebooks' own content in JupyterLab runs in ``test_notebook_pages.py``, in its one pass over the notebooks.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 repo2docker (what mybinder.org runs) installs ``binder/environment.yml`` before it copies the repository in,
 then runs ``./binder/postBuild`` from the repository's root. Here the same happens with PyPI's packages: the
 file's packages (conda specs read as pip requirements) go into a fresh virtual environment from a folder
-holding nothing but that file (by ``uv pip``, or by pip where uv is missing); postBuild then runs in a copy of
+holding nothing but that file (by ``uv pip``, or by pip where uv is missing or fails); postBuild then runs in a copy of
 the repository with that environment first on PATH; then ``import digitlab`` works from elsewhere, JupyterLab
 serves the files the README's launch links open and Voila's routes beside them, and one notebook executes.
 
@@ -66,15 +66,6 @@ def clean_environment(bin_dir: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def installer(bin_dir: Path) -> list[str]:
-    """The command that installs requirements into the environment at ``bin_dir``: uv's pip (the test extra brings
-    it; a tenth of pip's time for the same requirements), else pip itself."""
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
-    if uv:
-        return [uv, "pip", "install", "--quiet", "--python", str(bin_dir / "python")]
-    return [str(bin_dir / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile"]
-
-
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory):
     """Step 1: a fresh environment holding binder/environment.yml's packages, installed without the repository."""
@@ -90,7 +81,12 @@ def environment(tmp_path_factory):
     run([interpreter, "-m", "venv", str(base / "env")])
     bin_dir = base / "env" / ("Scripts" if os.name == "nt" else "bin")
     env = clean_environment(bin_dir, base / "home")
-    run([*installer(bin_dir), *pip_requirements(spec)], cwd=build, env=env)
+    requirements = pip_requirements(spec)
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent))  # the test set brings it: a tenth of pip's time
+    with_uv = [uv, "pip", "install", "--quiet", "--python", str(bin_dir / "python"), *requirements] if uv else None
+    if not with_uv or subprocess.run(with_uv, cwd=build, env=env, capture_output=True).returncode != 0:
+        pip = [str(bin_dir / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile"]
+        run([*pip, *requirements], cwd=build, env=env)  # uv missing, or failing where only pip is configured
     return SimpleNamespace(base=base, bin=bin_dir, python=str(bin_dir / "python"), env=env, pinned=spec.python)
 
 

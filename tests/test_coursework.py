@@ -518,11 +518,19 @@ def test_the_real_autograde_names_each_typical_wrong_answer_and_agrees_with_the_
         score, points = scores["wrong"]
         assert 0 < score < points and score == total(verdict)[0], f"nbgrader {score}, regrade {total(verdict)[0]}"
         graded_copy = json.loads((course / "coursework" / "autograded" / "wrong" / name / notebook.name).read_text())
+        failing = [
+            cell["metadata"]["nbgrader"]["grade_id"]
+            for cell in graded_copy["cells"]
+            if any(output["output_type"] == "error" for output in cell.get("outputs", []))
+        ]
+        assert sorted(failing) == sorted(lost), f"in nbgrader's kernel, failing: {failing}"
         for number in REAL_WRONG:
             mistake, _, _, _, check_id, words = WRONG[name][number]
             outputs = json.dumps(cells_by_id(graded_copy)[check_id]["outputs"])
             for word in words:
                 assert word in outputs, f"{mistake}: {word!r} not in the check's message {outputs[:400]}"
+    report = (course / "coursework" / "autograded" / ".report" / f"{name}.md").read_text()
+    assert "the kernel gave more" not in report.split("## wrong")[1].split("## ")[0], "the kernel and regrade agree"
 
 
 @pytest.mark.parametrize("name", coursework.assignments())

@@ -54,7 +54,10 @@ def tasks(tmp_path, monkeypatch):
                 module.calls.append(f"pip {extra}" if extra else "pip")
             return SimpleNamespace(returncode=0)
         assert Path(command[0]) == module.bin_dir() / "uv" and command[1:3] == ["pip", "install"] and extra
+        assert command[command.index("--python") + 1] == str(module.bin_dir() / "python")  # into .venv
         module.calls.append(f"uv {extra}" if module.uv_works else f"uv {extra} failed")
+        if module.uv_works is None:
+            raise OSError(8, "Exec format error")  # a uv file this machine cannot run
         return SimpleNamespace(returncode=0 if module.uv_works else 2)
 
     monkeypatch.setattr(module.venv.EnvBuilder, "create", create)
@@ -81,6 +84,10 @@ def test_pip_installs_when_uv_fails_or_cannot_be_had(tasks):
     tasks.setup("notebooks")
     assert installs(tasks) == ["create", "uv", "uv notebooks failed", "pip", "pip notebooks"]
     assert tasks.installed()  # the set counts as installed
+    tasks.uv_works = None
+    tasks.STAMP.unlink()
+    tasks.setup("notebooks")
+    assert installs(tasks) == ["uv notebooks failed", "pip", "pip notebooks"]
     tasks.uv_installs = False
     (tasks.bin_dir() / "uv").unlink()
     tasks.setup("test")

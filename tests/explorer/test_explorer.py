@@ -366,29 +366,31 @@ def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
     outside = [lib.num_threads for lib in libraries]
     for lib in libraries:  # two threads outside the block, whatever the test run chose
         lib.set_num_threads(2)
-    before = [lib.num_threads for lib in libraries]
-    assert before == [2] * len(libraries)
-    with blas_on_one_thread():
-        assert all(lib.num_threads == 1 for lib in libraries)
-        with blas_on_one_thread():  # re-entrant
-            pass
-        assert all(lib.num_threads == 1 for lib in libraries)
-    assert [lib.num_threads for lib in libraries] == before
-    explorer = Explorer(ahead=False)  # the explorer holds one thread from the main thread while it lives
-    assert all(lib.num_threads == 1 for lib in libraries)
-    explorer.close()
-    assert [lib.num_threads for lib in libraries] == before
-
-    def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
+    try:
+        before = [lib.num_threads for lib in libraries]
+        assert before == [2] * len(libraries)
         with blas_on_one_thread():
-            pass
+            assert all(lib.num_threads == 1 for lib in libraries)
+            with blas_on_one_thread():  # re-entrant
+                pass
+            assert all(lib.num_threads == 1 for lib in libraries)
+        assert [lib.num_threads for lib in libraries] == before
+        explorer = Explorer(ahead=False)  # the explorer holds one thread from the main thread while it lives
+        assert all(lib.num_threads == 1 for lib in libraries)
+        explorer.close()
+        assert [lib.num_threads for lib in libraries] == before
 
-    thread = threading.Thread(target=elsewhere)
-    thread.start()
-    thread.join()
-    assert [lib.num_threads for lib in libraries] == before
-    for lib, threads in zip(libraries, outside):
-        lib.set_num_threads(threads)
+        def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
+            with blas_on_one_thread():
+                pass
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert [lib.num_threads for lib in libraries] == before
+    finally:
+        for lib, threads in zip(libraries, outside):
+            lib.set_num_threads(threads)
 
 
 def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
