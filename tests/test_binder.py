@@ -3,9 +3,10 @@
 repo2docker (what mybinder.org runs) installs ``binder/environment.yml`` before it copies the repository in,
 then runs ``./binder/postBuild`` from the repository's root. Here the same happens with PyPI's packages: the
 file's packages (conda specs read as pip requirements) go into a fresh virtual environment from a folder
-holding nothing but that file (by ``uv pip``, or by pip where uv is missing or fails); postBuild then runs in a copy of
-the repository with that environment first on PATH; then ``import digitlab`` works from elsewhere, JupyterLab
-serves the files the README's launch links open and Voila's routes beside them, and one notebook executes.
+holding nothing but that file (by ``uv pip``, or by pip where uv is missing or fails); postBuild then runs in
+a copy of the repository with that environment first on PATH; then ``import digitlab`` works from elsewhere,
+JupyterLab serves the files the README's launch links open and Voila's routes beside them, and one notebook
+executes.
 
 Not covered: conda's solver and conda-forge's builds (PyPI's wheels stand in), the Python version when the
 machine lacks the one the file pins, the Docker image, and mybinder.org itself. The packages come from

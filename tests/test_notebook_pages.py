@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from accessibility_support import describe, figure_outputs, run_axe
-from browser_support import ARGS, CHROMIUM, jupyterlab, notebooks_fully_attached, requires_browser
+from browser_support import ARGS, CHROMIUM, browser_test, jupyterlab, notebooks_fully_attached
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
@@ -57,12 +57,6 @@ def typeset(page, timeout: float = 60) -> int:
     return last
 
 
-def needs_browser(test):
-    for mark in requires_browser:  # skip, with the reason, without Chromium or Playwright
-        test = mark(test)
-    return test
-
-
 def read_page(page, path: Path, folder: Path) -> dict:
     """What the tests below read from one notebook's page, once its math is typeset."""
     seen = {"typeset": typeset(page), "problems": []}
@@ -101,7 +95,7 @@ def lab_pages(tmp_path_factory):
     return seen
 
 
-@needs_browser
+@browser_test
 def test_notebooks_show_no_mathjax_error_in_jupyterlab(lab_pages):
     problems = [f"{name}: {problem}" for name, seen in lab_pages.items() for problem in seen["problems"]]
     assert not problems, problems
@@ -111,14 +105,14 @@ def test_notebooks_show_no_mathjax_error_in_jupyterlab(lab_pages):
         pytest.fail(f"no typeset math found on a notebook that has some: {rendered}")
 
 
-@needs_browser
+@browser_test
 def test_notebooks_show_every_figure_with_its_alt_text_in_jupyterlab(lab_pages):
     for path in NOTEBOOKS:
         alts, expected = lab_pages[path.name]["alts"], sum(1 for _ in figure_outputs(path))
         assert len(alts) == expected and all(alts), f"{path.name}: {len(alts)} of {expected} figures shown with alt"
 
 
-@needs_browser
+@browser_test
 def test_notebooks_own_content_passes_axe_in_jupyterlab(lab_pages):
     failures = [f"{name}:\n{describe(seen['violations'])}" for name, seen in lab_pages.items() if seen["violations"]]
     assert not failures, "\n".join(failures)

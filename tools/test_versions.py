@@ -73,10 +73,10 @@ def pythons() -> dict[tuple[int, int], Path]:
 
 def uv() -> Path:
     """``uv``: the one ``tasks.py`` put into .venv, else one installed from PyPI into its own environment."""
-    home = WORK / "uv"
+    ours, home = ROOT / ".venv" / "bin" / "uv", WORK / "uv"
+    if ours.exists():
+        return ours
     binary = home / "bin" / "uv"
-    if (ROOT / ".venv" / "bin" / "uv").exists():
-        return ROOT / ".venv" / "bin" / "uv"
     if not binary.exists():
         print(f"installing uv into {home}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(home)
