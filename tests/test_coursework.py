@@ -414,8 +414,9 @@ REAL_WRONG = (0, 1, 2)
 def graded(tmp_path_factory):
     """Assignment 01's solutions, a submission with three typical wrong answers, the tampered copies and a solution
     that hangs, through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then
-    feedback. Cells get 8 s (the slowest takes about 1 s) so that the hanging one costs seconds, not minutes. (The
-    untouched student copy goes through the real nbgrader in the documented workflow's test.)"""
+    feedback. Cells get 15 s (the slowest takes about 1 s idle; with 8 s, one loaded run lost a kernel's `checks`) so
+    that the hanging one costs seconds, not minutes. (The untouched student copy goes through the real nbgrader
+    in the documented workflow's test.)"""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
@@ -439,7 +440,7 @@ def graded(tmp_path_factory):
             students.append(student)
     grading = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "class_grading.py"), name, "--course", str(course)]
-        + ["--cell-seconds=8"],
+        + ["--cell-seconds=15"],
         capture_output=True,
         text=True,
     )
