@@ -1,10 +1,10 @@
 """Every notebook as a reader sees it: the report's equations stated once each, and each page in JupyterLab.
 
-One pass opens each notebook (00-05) in JupyterLab in Debian's Chromium, with every cell attached to the page
-(windowing off, so off-screen math is typeset and off-screen outputs are checked too), waits for MathJax, and
-keeps what three tests read: MathJax's error marks (an ``mjx-merror`` element, or a message such as
-"Multiple \\tag"), the figures shown with their alt text, and axe-core's WCAG 2.1 A/AA violations in the
-notebook's own content (outputs and rendered Markdown; JupyterLab's interface is upstream's). Skipped where
+One pass opens each notebook (00-05), one after another in one JupyterLab page in Debian's Chromium, with
+every cell attached to the page (windowing off, so off-screen math is typeset and off-screen outputs are checked
+too), waits for MathJax, and keeps what three tests read: MathJax's error marks (an ``mjx-merror`` element, or a
+message such as "Multiple \\tag"), the figures shown with their alt text, and axe-core's WCAG 2.1 A/AA violations
+in the notebook's own content (outputs and rendered Markdown; JupyterLab's interface is upstream's). Skipped where
 Chromium or Playwright is missing.
 """
 
@@ -42,6 +42,17 @@ def test_every_report_equation_is_stated_once_with_its_number():
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
 OWN_CONTENT = [f"{PANEL} .jp-OutputArea-output", f"{PANEL} .jp-RenderedMarkdown"]
+
+
+OPEN_ALONE = """async (path) => {  // the notebook shown before is removed from the page; this one is opened in front
+    if (window.shownNotebook) window.shownNotebook.dispose();
+    window.shownNotebook = await window.jupyterapp.commands.execute('docmanager:open', {path: path});
+    window.jupyterapp.shell.activateById(window.shownNotebook.id);
+}"""
+SHOWN = """(path) => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    return widget && widget.context && widget.context.path === path && !!widget.node.querySelector('.jp-MarkdownCell');
+}"""
 
 
 def typeset(page, timeout: float = 60) -> int:
@@ -84,12 +95,15 @@ def lab_pages(tmp_path_factory):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             with jupyterlab(folder) as url:
-                for path in NOTEBOOKS:
-                    page = browser.new_page(viewport={"width": 1280, "height": 720})
-                    page.goto(f"{url}/lab/tree/{path.name}?token=digitlab-test&reset")  # reset: this notebook alone
-                    page.wait_for_selector(f"{PANEL} .jp-MarkdownCell", timeout=120_000)
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.goto(f"{url}/lab?token=digitlab-test&reset")  # reset: no notebook from an earlier session
+                page.wait_for_function("() => window.jupyterapp", timeout=120_000)
+                page.evaluate("() => window.jupyterapp.restored.then(() => true)")  # every plugin, every command
+                for path in NOTEBOOKS:  # one at a time in the one page: JupyterLab loads once
+                    page.evaluate(OPEN_ALONE, path.name)
+                    page.wait_for_function(SHOWN, arg=path.name, timeout=120_000)
                     seen[path.name] = read_page(page, path, folder)
-                    page.close()
+                page.close()
         finally:
             browser.close()
     return seen
