@@ -62,6 +62,14 @@ WRONG = {
             "check_logistic_loss_vectorised",
             ["wrong sign"],
         ),
+        (
+            "answer renamed: its test stops at a NameError, outside any check",
+            "l1_penalty",
+            "def l1_penalty(",
+            "def l1_penalty_term(",
+            "check_l1_penalty",
+            ["name 'l1_penalty' is not defined"],
+        ),
     ],
     "02_logistic_regression": [
         (
@@ -406,18 +414,19 @@ HANGS = (
 )
 
 
-#: three of 01's typical wrong answers, each in a part of its own, written into one submission for the real nbgrader
-#: (every wrong answer, one at a time, is graded in this process below)
-REAL_WRONG = (0, 1, 2)
+#: four of 01's typical wrong answers, each in a part of its own, written into one submission for the real nbgrader
+#: (every wrong answer, one at a time, is graded in this process below); the renamed one stops its test cell with
+#: a traceback, whose feedback must not show the hidden tests IPython quotes
+REAL_WRONG = (0, 1, 2, 4)
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Assignment 01's solutions, a submission with three typical wrong answers, the tampered copies and a solution
-    that hangs, through the real nbgrader: tools/class_grading.py (autograde on every core, regrade, report), then
-    feedback. Cells get 15 s (the slowest takes about 1 s idle; with 8 s, one loaded run lost a kernel's `checks`) so
-    that the hanging one costs seconds, not minutes. (The untouched student copy goes through the real nbgrader
-    in the documented workflow's test.)"""
+    """Assignment 01's solutions, a submission with four typical wrong answers (REAL_WRONG), the tampered copies and
+    a solution that hangs, through the real nbgrader: tools/class_grading.py (autograde on every core, regrade,
+    report), then feedback. Cells get 15 s (the slowest takes about 1 s idle; with 8 s, one loaded run lost a
+    kernel's `checks`) so that the hanging one costs seconds, not minutes. (The untouched student copy goes
+    through the real nbgrader in the documented workflow's test.)"""
     from nbgrader.api import Gradebook
 
     course = tmp_path_factory.mktemp("course")
@@ -482,6 +491,28 @@ def test_feedback_shows_no_hidden_test(graded):
         assert "BEGIN HIDDEN TESTS" not in text
         for line in hidden:
             assert line.split("(", 1)[1][:25] not in text, f"{page}: {line}"
+
+
+def test_a_traceback_in_the_feedback_keeps_the_error_and_loses_the_hidden_tests():
+    """What IPython's traceback of a test cell stopped by an error quotes, and what the feedback keeps of it."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from digitlab.checks.grading import ANSI, without_hidden_tests
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell(config=config)
+    frames = []
+    shell._showtraceback = lambda kind, value, structured: frames.extend(structured)  # as ipykernel takes it
+    source = "print(renamed(1))\n### BEGIN HIDDEN TESTS\nrenamed(2,\n        seed=11)\n### END HIDDEN TESTS\n"
+    shell.run_cell(source)
+    quoted = ANSI.sub("", "\n".join(frames))
+    assert "seed=11" in quoted and "renamed(2," in quoted, quoted  # IPython quotes the hidden lines
+    shown = ANSI.sub("", "\n".join(without_hidden_tests(frames, source)))
+    assert "seed=11" not in shown and "renamed(2" not in shown and "HIDDEN TESTS" not in shown, shown
+    assert "print(renamed(1))" in shown and "hidden tests: their lines are not shown" in shown
+    assert "NameError: name 'renamed' is not defined" in shown
 
 
 @pytest.fixture(scope="module")
