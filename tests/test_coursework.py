@@ -486,33 +486,82 @@ def test_feedback_shows_no_hidden_test(graded):
         for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source(cell), re.S)
         for line in region.strip().splitlines()
     ]
-    for page in (course / "coursework" / "feedback").rglob("*.html"):
+    visible = "".join(  # what the teaching notebook shows besides its hidden tests and their results
+        re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", source(cell), flags=re.S)
+        + json.dumps([o for o in cell.get("outputs", []) if "HIDDEN" not in source(cell) or "text" in o])
+        for cell in teaching["cells"]
+    )
+    keywords = {k for line in hidden for k in re.findall(r"\b\w+=[^,()\s]+", line) if not shows(visible, k)}
+    assert len(keywords) > 10, keywords  # seed=11, n=23, ...
+    pages = list((course / "coursework" / "feedback").rglob("*.html"))
+    assert len(pages) == 4, pages  # the solutions, the wrong answers and the two tampered copies
+    for page in pages:
         text = page.read_text()
         assert "BEGIN HIDDEN TESTS" not in text
         for line in hidden:
             assert line.split("(", 1)[1][:25] not in text, f"{page}: {line}"
+        shown = [keyword for keyword in keywords if shows(text, keyword)]
+        assert not shown, f"{page}: a hidden call's arguments {shown}"
 
 
-def test_a_traceback_in_the_feedback_keeps_the_error_and_loses_the_hidden_tests():
-    """What IPython's traceback of a test cell stopped by an error quotes, and what the feedback keeps of it."""
+def shows(text: str, keyword: str) -> bool:
+    """Whether ``text`` holds the keyword argument ``keyword`` (seed=1 is not in seed=11)."""
+    return re.search(rf"(?<![\w.]){re.escape(keyword)}(?![\w.])", text) is not None
+
+
+HIDDEN_CELL = """def check(f, seed=0):
+    return f(seed)
+def bad(seed):
+    raise ValueError("the answer failed")
+print(check(abs))
+### BEGIN HIDDEN TESTS
+check(bad,
+      seed=11)
+### END HIDDEN TESTS
+"""
+
+
+@pytest.mark.parametrize("mode", ["Context", "Plain", "Verbose", "Minimal"])
+def test_a_traceback_in_the_feedback_keeps_the_error_and_loses_the_hidden_tests(mode):
+    """What IPython's traceback of a test cell stopped by an error quotes in each traceback mode a student may set,
+    and what the feedback keeps of it."""
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    from digitlab.checks.grading import ANSI, without_hidden_tests
+    from digitlab.checks.grading import ANSI, hidden_tests, without_hidden_tests
 
     config = Config()
     config.HistoryManager.enabled = False
     shell = InteractiveShell(config=config)
+    shell.run_line_magic("xmode", mode)
     frames = []
     shell._showtraceback = lambda kind, value, structured: frames.extend(structured)  # as ipykernel takes it
-    source = "print(renamed(1))\n### BEGIN HIDDEN TESTS\nrenamed(2,\n        seed=11)\n### END HIDDEN TESTS\n"
-    shell.run_cell(source)
+    shell.run_cell(HIDDEN_CELL)
     quoted = ANSI.sub("", "\n".join(frames))
-    assert "seed=11" in quoted and "renamed(2," in quoted, quoted  # IPython quotes the hidden lines
-    shown = ANSI.sub("", "\n".join(without_hidden_tests(frames, source)))
-    assert "seed=11" not in shown and "renamed(2" not in shown and "HIDDEN TESTS" not in shown, shown
-    assert "print(renamed(1))" in shown and "hidden tests: their lines are not shown" in shown
-    assert "NameError: name 'renamed' is not defined" in shown
+    assert "ValueError: the answer failed" in quoted
+    shown = ANSI.sub("", "\n".join(without_hidden_tests(frames, hidden_tests([HIDDEN_CELL]))))
+    assert "seed=11" not in shown and "check(bad" not in shown and "HIDDEN TESTS" not in shown, shown
+    assert "ValueError: the answer failed" in shown, shown
+    if mode != "Minimal":
+        assert "check(bad" in quoted, quoted  # IPython quotes the hidden call: the feedback must not
+        assert "not shown" in shown
+
+
+def test_the_feedback_shows_no_result_or_printed_line_of_a_hidden_test_in_any_cell():
+    from nbformat.v4 import new_output
+
+    from digitlab.checks.grading import feedback_outputs, hidden_tests
+
+    hidden = hidden_tests([HIDDEN_CELL])
+    outputs = [
+        new_output("stream", name="stdout", text="a visible check: passes\n"),
+        new_output("execute_result", data={"text/plain": "'a hidden check: passes (seed=11)'"}, execution_count=3),
+    ]
+    assert [o["output_type"] for o in feedback_outputs(outputs, True, hidden)] == ["stream"]
+    assert len(feedback_outputs(outputs, False, hidden)) == 2  # an ordinary cell's result stays
+    # a later cell showing the test's traceback again (%tb), or Python printing it to stderr
+    later = [new_output("stream", name="stderr", text='  File "<cell>", line 8\n    check(bad,\nValueError: no\n')]
+    assert feedback_outputs(later, False, hidden)[0]["text"] == '  File "<cell>", line 8\nValueError: no\n'
 
 
 @pytest.fixture(scope="module")
