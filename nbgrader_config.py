@@ -36,10 +36,11 @@ if "autograde" in sys.argv[1:3]:
 # shows each such cell with a line saying so.
 c.Autograde.sanitize_preprocessors = SANITIZE  # nbgrader's own, GradingContext after the locked cells
 
-# Feedback shows the student's answers and the checks' messages, never the hidden tests' source (their seeds and
-# shapes): the hidden regions are cleared from the feedback copy as they were from the student copy, and from its
-# outputs too (nbgrader's ClearHiddenTests clears the source alone): a test cell stopped by an error, say a renamed
-# answer's NameError, has IPython quote the lines around it, and a test cell's result is its last hidden call's.
+# Feedback shows the student's answers and the checks' messages, never the hidden tests' source (their calls, seeds
+# and arguments): the hidden regions are cleared from the feedback copy as they were from the student copy, and
+# from its outputs too (nbgrader's ClearHiddenTests clears the source alone): a test cell stopped by an error, say a
+# renamed answer's NameError, has IPython quote the lines around it, and a test cell's result is its last hidden
+# call's. A hidden check that fails still says what failed on the input it tried (a shape, say): that is feedback.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
