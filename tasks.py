@@ -68,7 +68,9 @@ def setup(extra: str) -> None:
     uv = bin_dir() / ("uv.exe" if os.name == "nt" else "uv")
     if not uv.exists():
         subprocess.run([*pip, "uv"], check=False)
-    with_uv = [str(uv), "pip", "install", "--quiet", "--python", str(python)]  # modules compile when first imported
+    # compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set, every process would compile again
+    # what it imports (a kernel, nbgrader, JupyterLab: twice the start-up time)
+    with_uv = [str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
     if not uv.exists() or _failed([*with_uv, "--editable", f"{ROOT}[{extra}]"]):
         print("installing with pip instead of uv (slower)", flush=True)
         subprocess.run([*pip, "--upgrade", "pip"], check=True)  # today's pip resolves faster than the bundled one

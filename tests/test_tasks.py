@@ -55,6 +55,7 @@ def tasks(tmp_path, monkeypatch):
             return SimpleNamespace(returncode=0)
         assert Path(command[0]) == module.bin_dir() / "uv" and command[1:3] == ["pip", "install"] and extra
         assert command[command.index("--python") + 1] == str(module.bin_dir() / "python")  # into .venv
+        assert "--compile-bytecode" in command  # as pip does: no process compiles the packages again
         module.calls.append(f"uv {extra}" if module.uv_works else f"uv {extra} failed")
         if module.uv_works is None:
             raise OSError(8, "Exec format error")  # a uv file this machine cannot run
