@@ -99,9 +99,14 @@ def without_hidden_tests(traceback: list[str], hidden: Hidden) -> list[str]:
                 kept.append(HIDDEN_NOT_SHOWN)
         cleared.append("\n".join(kept))
     frames = ANSI.sub("", "\n".join(cleared[:-1]))
-    if any(re.search(rf"(?<![\w.]){re.escape(keyword)}(?![\w.])", frames) for keyword in hidden.keywords):
+    if any(names(frames, keyword) for keyword in hidden.keywords):
         return [TRACEBACK_NOT_SHOWN, *cleared[-1:]]
     return cleared
+
+
+def names(text: str, keyword: str) -> bool:
+    """Whether ``text`` holds the keyword argument ``keyword`` (``seed=1`` is not in ``seed=11``)."""
+    return re.search(rf"(?<![\w.]){re.escape(keyword)}(?![\w.])", text) is not None
 
 
 def feedback_outputs(outputs: list, holds_hidden: bool, hidden: Hidden) -> list:
@@ -131,8 +136,8 @@ def cap_memory(limit: int = CELL_BYTES) -> None:
 
 
 def _preprocessors() -> dict[str, type]:
-    """nbgrader's preprocessors running ``for_grading`` on each ordinary cell and ``without_hidden_tests`` on
-    each test cell's errors (nbgrader imported on first use)."""
+    """nbgrader's preprocessors running ``for_grading`` on each ordinary cell and ``feedback_outputs`` on every
+    code cell's outputs (nbgrader imported on first use)."""
     from nbgrader.preprocessors import NbGraderPreprocessor
 
     class GradingContext(NbGraderPreprocessor):
