@@ -687,6 +687,8 @@ def test_an_answer_that_never_stops_exits_or_eats_memory_fails_its_own_part_and_
         ("    from inspect import currentframe\n    return 0.0 * len(currentframe().f_back.f_locals), w\n", "inspects"),
         ("    f = dl.l2_penalty\n    return f.__code__.replace(co_name='mine'), w\n", "reaches into code objects"),
         ("    return 0.0 * dl.seed_splits().holdout.X.sum(), w\n", "loads MNIST itself"),
+        ("    print(Out)\n    return 0.0, w\n", "reads the kernel's history"),
+        ("    import sys\n    print(sys.last_value)\n    return 0.0, w\n", "reads the kernel's history"),
         (
             "    from digitlab.checks import feedback\n    feedback._PRECISION['eps'] = 1\n    return 0.0, w\n",
             "private",

@@ -4,7 +4,8 @@
 
 Every code cell a student wrote or added (not the locked test cells) is searched for the patterns of tampering
 with the grading: rebinding the checks, NumPy or builtins, IPython hooks and tracebacks, the environment nbgrader
-sets, reading files (the solutions) or digitlab's own source, profiling hooks, process exits and signals; answer
+sets, reading files (the solutions) or digitlab's own source, profiling hooks, process exits and signals, the
+kernel's history (``In``, ``Out``, ``%tb``: the feedback hides the hidden tests, a kernel does not); answer
 cells also for the notebook's global test or hold-out split. Each
 answer cell is compared with the published solution (the teaching notebook's solution region) after every name
 is replaced by its order of appearance and layout, comments and docstrings are dropped: identical means copied,
@@ -33,6 +34,8 @@ PATTERNS = {
     r"\b(dl|digitlab|checks|feedback)(\.\w+)*\._[A-Za-z]|from\s+digitlab[\w.]*\s+import\s+.*\b_[A-Za-z]": "reaches for "
     "a private name of digitlab (a module's inner state)",
     r"os\._exit|sys\.exit|\bsignal\b|\bexec\s*\(|\beval\s*\(": "exits, handles signals, or runs built strings",
+    r"\b(In|Out|_oh|_ih)\s*[\[.)]|\bsys\s*\.\s*last_\w+|%tb\b": "reads the kernel's history or last error (the "
+    "test cells' source, results and tracebacks, hidden tests included)",
 }
 #: searched in answer cells only (the teaching notebook's own cells score the splits by these names)
 ANSWER_PATTERNS = {
