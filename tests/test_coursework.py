@@ -478,19 +478,19 @@ def test_tampering_in_the_kernel_gains_nothing_and_is_reported(graded):
 
 
 def test_feedback_shows_no_hidden_test(graded):
-    from digitlab.checks.grading import KEYWORD, names
+    from digitlab.checks.grading import HIDDEN_TESTS, KEYWORD, names
 
     course, _ = graded
     teaching = json.loads(source_notebooks(END_TO_END)[0].read_text())
     hidden = [
         line.strip()
         for cell in teaching["cells"]
-        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source(cell), re.S)
+        for region in HIDDEN_TESTS.findall(source(cell))
         for line in region.strip().splitlines()
     ]
     visible = "".join(  # what the teaching notebook shows besides its hidden tests and their results
-        re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", source(cell), flags=re.S)
-        + json.dumps([o for o in cell.get("outputs", []) if "HIDDEN" not in source(cell) or "text" in o])
+        HIDDEN_TESTS.sub("", source(cell))
+        + json.dumps([o for o in cell.get("outputs", []) if not HIDDEN_TESTS.search(source(cell)) or "text" in o])
         for cell in teaching["cells"]
     )
     keywords = {k for line in hidden for k in KEYWORD.findall(line) if not names(visible, k)}
