@@ -355,42 +355,50 @@ def test_an_error_in_a_callback_shows_in_the_widget(monkeypatch):
     explorer.close()
 
 
+BLAS_HOLD = """
+import threading
+
+from digitlab.explorer import Explorer
+from digitlab.threads import blas_libraries, blas_on_one_thread
+
+libraries = blas_libraries()
+scipys = [lib for lib in libraries if "scipy" in lib.filepath]
+assert scipys and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
+for lib in libraries:  # two threads outside the block, whatever the environment chose
+    lib.set_num_threads(2)
+before = [lib.num_threads for lib in libraries]
+assert before == [2] * len(libraries)
+with blas_on_one_thread():
+    assert all(lib.num_threads == 1 for lib in libraries)
+    with blas_on_one_thread():  # re-entrant
+        pass
+    assert all(lib.num_threads == 1 for lib in libraries)
+assert [lib.num_threads for lib in libraries] == before
+explorer = Explorer(ahead=False)  # the explorer holds one thread from the main thread while it lives
+assert all(lib.num_threads == 1 for lib in libraries)
+explorer.close()
+assert [lib.num_threads for lib in libraries] == before
+
+
+def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
+    with blas_on_one_thread():
+        pass
+
+
+thread = threading.Thread(target=elsewhere)
+thread.start()
+thread.join()
+assert [lib.num_threads for lib in libraries] == before
+"""
+
+
 def test_blas_runs_on_one_thread_inside_the_solver_and_is_given_back():
-    import threading
+    """In a fresh process: the hold is process-wide, so a test worker's earlier tests must not decide it."""
+    import subprocess
+    import sys
 
-    from digitlab.threads import blas_libraries, blas_on_one_thread
-
-    libraries = blas_libraries()
-    scipys = [lib for lib in libraries if "scipy" in lib.filepath]
-    assert scipys and len(libraries) >= 2, "NumPy's and SciPy's BLAS were not both found"
-    outside = [lib.num_threads for lib in libraries]
-    for lib in libraries:  # two threads outside the block, whatever the test run chose
-        lib.set_num_threads(2)
-    try:
-        before = [lib.num_threads for lib in libraries]
-        assert before == [2] * len(libraries)
-        with blas_on_one_thread():
-            assert all(lib.num_threads == 1 for lib in libraries)
-            with blas_on_one_thread():  # re-entrant
-                pass
-            assert all(lib.num_threads == 1 for lib in libraries)
-        assert [lib.num_threads for lib in libraries] == before
-        explorer = Explorer(ahead=False)  # the explorer holds one thread from the main thread while it lives
-        assert all(lib.num_threads == 1 for lib in libraries)
-        explorer.close()
-        assert [lib.num_threads for lib in libraries] == before
-
-        def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
-            with blas_on_one_thread():
-                pass
-
-        thread = threading.Thread(target=elsewhere)
-        thread.start()
-        thread.join()
-        assert [lib.num_threads for lib in libraries] == before
-    finally:
-        for lib, threads in zip(libraries, outside):
-            lib.set_num_threads(threads)
+    result = subprocess.run([sys.executable, "-c", BLAS_HOLD], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_weight_tiles_are_png_on_one_diverging_scale_with_zero_white():
