@@ -109,8 +109,6 @@ class Explorer:
     ):
         import ipywidgets as widgets
 
-        self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
-        self._one_blas_thread.__enter__()
         self.cache = PathCache(max_solutions, default_store() if store == "default" else store)
         notice = ""
         if shipped and not load_shipped_path(self.cache):  # ten digits: every slider position solved ahead
@@ -174,7 +172,13 @@ class Explorer:
         box.explorer = self
         box.add_class("explorer-root")
         self.widget = box
-        self._answer(self.request())
+        self._one_blas_thread = blas_on_one_thread()  # OpenBLAS: set from the main thread only, held until close()
+        self._one_blas_thread.__enter__()
+        try:
+            self._answer(self.request())
+        except BaseException:  # no explorer to close: give the thread back now
+            self._one_blas_thread.__exit__(None, None, None)
+            raise
         if ahead:
             self.runner.start()
 

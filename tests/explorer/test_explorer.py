@@ -378,6 +378,12 @@ explorer = Explorer(ahead=False)  # the explorer holds one thread from the main 
 assert all(lib.num_threads == 1 for lib in libraries)
 explorer.close()
 assert [lib.num_threads for lib in libraries] == before
+Explorer._answer = lambda self, request: 1 / 0  # a first answer that fails: no explorer, and the thread given back
+try:
+    Explorer(ahead=False)
+except ZeroDivisionError:
+    pass
+assert [lib.num_threads for lib in libraries] == before
 
 
 def elsewhere():  # OpenBLAS ignores thread counts set off the main thread: the block does nothing there
